@@ -1,0 +1,347 @@
+"""Semantic checks: from a parsed spec to a `Problem`, reporting every problem in one pass.
+
+Order matters only where a later check needs an earlier one's result (data columns need the
+targets' names); otherwise each check runs and reports on its own, so the user sees all
+errors at once.
+"""
+
+from __future__ import annotations
+
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hadac import ast, fit
+from hadac.errors import HadacError, Reporter
+from hadac.problem import (
+    AlgorithmInfo,
+    Bound,
+    Goal,
+    HardwareInfo,
+    Pair,
+    ParamDomain,
+    Problem,
+    TargetInfo,
+)
+from hadac.parser import parse_file
+from hadac.units import Op, Typer, evaluate, names_in, parse_unit
+
+SOLVERS = ("cbc", "highs", "gecode", "chuffed")
+MAX_SET_VALUES = 100_000
+
+
+def check(spec: ast.Spec) -> tuple[Problem, Reporter]:
+    """Check `spec`; raise `HadacError` with every error found, else the problem and warnings."""
+    reporter = Reporter(spec.path, spec.source)
+    _duplicates(spec, reporter)
+    hardware = [_hardware(h, reporter) for h in spec.hardware]
+    algorithms = [_algorithm(a, reporter) for a in spec.algorithms]
+    targets = [t for t in (_target(t, reporter) for t in spec.targets) if t is not None]
+    units = _expression_units(spec, targets, reporter)
+    typer = Typer(units, reporter)
+    goal = _goal(spec, typer, reporter)
+    bounds = [b for b in (_bound(c, typer, spec) for c in spec.constraints) if b is not None]
+    _attributes_defined(spec, goal, bounds, reporter)
+    solver = _solver(spec, reporter)
+    pairs = _pairs(spec, algorithms, targets, reporter)
+    if not spec.hardware:
+        reporter.error(None, "the spec declares no hardware")
+    if not spec.targets:
+        reporter.error(None, "the spec declares no target")
+    reporter.raise_if_errors()
+    problem = Problem(spec, hardware, algorithms, pairs, targets, goal, bounds, solver, units)
+    return problem, reporter
+
+
+def _duplicates(spec: ast.Spec, reporter: Reporter) -> None:
+    def unique(items, what):
+        seen: dict[str, ast.Pos] = {}
+        for item in items:
+            name = item.hardware if isinstance(item, ast.DataBinding) else item.name
+            if name in seen:
+                first = seen[name]
+                reporter.error(
+                    item.pos,
+                    f"duplicate {what} '{name}' (first declared at line {first.line})",
+                    len(name),
+                )
+            else:
+                seen[name] = item.pos
+
+    unique(spec.hardware, "hardware")
+    unique(spec.algorithms, "algorithm")
+    unique(spec.targets, "target")
+    for hw in spec.hardware:
+        unique(hw.attributes, f"attribute of {hw.name}:")
+    for algorithm in spec.algorithms:
+        unique(algorithm.params, f"param of {algorithm.name}:")
+        unique(algorithm.data, f"data binding of {algorithm.name} for hardware")
+
+
+def _hardware(hw: ast.Hardware, reporter: Reporter) -> HardwareInfo:
+    numbers: dict[str, float] = {}
+    strings: dict[str, str | tuple[str, ...]] = {}
+    for attr in hw.attributes:
+        if isinstance(attr.value, ast.Quantity):
+            if attr.value.unit is not None:
+                try:
+                    parse_unit(attr.value.unit)
+                except ValueError as err:
+                    reporter.error(attr.value.pos, str(err))
+            numbers[attr.name] = attr.value.value
+        else:
+            strings[attr.name] = attr.value
+    location = strings.get("location")
+    for code in (location,) if isinstance(location, str) else location or ():
+        if not (len(code) == 3 and code.isalpha() and code.isupper()):
+            pos = hw.attribute("location").pos
+            reporter.error(pos, f"location '{code}' is not an ISO 3166 alpha-3 code like \"ITA\"")
+    cores = hw.attribute("cores")
+    if cores is not None and not (
+        isinstance(cores.value, ast.Quantity) and cores.value.is_int and cores.value.value >= 1
+    ):
+        reporter.error(cores.pos, "cores must be a positive integer", len("cores"))
+    return HardwareInfo(hw.name, numbers, strings, hw.pos.line)
+
+
+def _algorithm(algorithm: ast.Algorithm, reporter: Reporter) -> AlgorithmInfo:
+    params = tuple(p for p in (_param(p, reporter) for p in algorithm.params) if p is not None)
+    if not algorithm.data:
+        reporter.error(
+            algorithm.pos,
+            f"algorithm '{algorithm.name}' has no data: bind benchmarks with"
+            f' data HARDWARE = "file.csv"',
+            len(algorithm.name),
+        )
+    return AlgorithmInfo(algorithm.name, params, algorithm.pos.line)
+
+
+def _param(param: ast.Param, reporter: Reporter) -> ParamDomain | None:
+    domain = param.domain
+    is_int = param.type == "int"
+    if isinstance(domain, ast.Range):
+        low, high = domain.low, domain.high
+        if is_int and not (float(low).is_integer() and float(high).is_integer()):
+            reporter.error(
+                domain.pos, f"int param '{param.name}' has float bounds {low!r}..{high!r}"
+            )
+            return None
+        if low > high:
+            reporter.error(domain.pos, f"empty domain {low!r}..{high!r}: the low end is above the high end")
+            return None
+        if is_int and high - low + 1 > MAX_SET_VALUES:
+            reporter.error(domain.pos, f"domain of '{param.name}' has more than {MAX_SET_VALUES} values")
+            return None
+        values = tuple(float(v) for v in range(int(low), int(high) + 1)) if is_int else None
+        return ParamDomain(param.name, param.type, float(low), float(high), values, param.pos.line)
+    if is_int and any(not float(v).is_integer() for v in domain.values):
+        bad = next(v for v in domain.values if not float(v).is_integer())
+        reporter.error(domain.pos, f"int param '{param.name}' has the non-integer value {bad!r}")
+        return None
+    if len(set(domain.values)) != len(domain.values):
+        reporter.error(domain.pos, f"the values of '{param.name}' repeat")
+        return None
+    values = tuple(sorted(float(v) for v in domain.values))
+    return ParamDomain(param.name, param.type, values[0], values[-1], values, param.pos.line)
+
+
+def _target(target: ast.Target, reporter: Reporter) -> TargetInfo | None:
+    args = fit.validate(target.surrogate, reporter)
+    try:
+        unit = parse_unit(target.unit)
+    except ValueError as err:
+        reporter.error(target.unit_pos, str(err), len(target.unit))
+        return None
+    if args is None:
+        return None
+    start = target.surrogate.pos
+    line = target.surrogate.pos.line
+    text = reporter.source.splitlines()[line - 1][start.column - 1 :].split("#")[0].strip()
+    return TargetInfo(target.name, target.column, unit, target.surrogate.kind, args, target.pos.line, text)
+
+
+def _expression_units(spec: ast.Spec, targets: list[TargetInfo], reporter: Reporter) -> dict:
+    """Units of every name usable in an expression: targets, then numeric hardware attributes."""
+    units = {t.name: t.unit for t in targets}
+    for hw in spec.hardware:
+        for attr in hw.attributes:
+            if not isinstance(attr.value, ast.Quantity):
+                continue
+            if attr.name in {t.name for t in spec.targets}:
+                reporter.error(attr.pos, f"attribute '{attr.name}' has the name of a target", len(attr.name))
+                continue
+            try:
+                unit = parse_unit(attr.value.unit) if attr.value.unit else parse_unit("dimensionless")
+            except ValueError:
+                continue  # reported with the hardware
+            known = units.setdefault(attr.name, unit)
+            if known.dimensionality != unit.dimensionality:
+                reporter.error(
+                    attr.value.pos,
+                    f"attribute '{attr.name}' has unit {unit:~} here but {known:~} on another hardware",
+                )
+    return units
+
+
+def _goal(spec: ast.Spec, typer: Typer, reporter: Reporter) -> Goal | None:
+    for extra in spec.objectives[1:]:
+        reporter.error(extra.pos, "a spec has one objective; this is a second one", len(extra.sense))
+    if not spec.objectives:
+        return None
+    objective = spec.objectives[0]
+    lowered = typer.lower(objective.expr)
+    if lowered is None:
+        return None
+    text = _statement_text(spec, objective.pos)
+    return Goal(objective.sense, lowered[0], lowered[1], text, objective.pos.line)
+
+
+def _bound(constraint: ast.Constraint, typer: Typer, spec: ast.Spec) -> Bound | None:
+    """`left op right` as `quantity op number`: the right side when it is constant, else 0."""
+    reporter = typer.reporter
+    if constraint.op not in ("<=", ">="):
+        reporter.error(
+            constraint.op_pos,
+            f"'{constraint.op}' is not supported on predicted values; use <= or >=",
+            len(constraint.op),
+        )
+        return None
+    left, right = typer.lower(constraint.left), typer.lower(constraint.right)
+    if left is None or right is None:
+        return None
+    joined = typer.join(left, right, constraint.op_pos, f"'{constraint.op}'")
+    if joined is None:
+        return None
+    (lexpr, unit), (rexpr, _) = joined
+    if names_in(rexpr):
+        quantity, bound = Op("-", lexpr, rexpr), 0.0
+    else:
+        quantity, bound = lexpr, float(evaluate(rexpr, {}))
+    text = _statement_text(spec, constraint.pos)
+    return Bound(quantity, constraint.op, bound, unit, text, constraint.pos.line)
+
+
+def _statement_text(spec: ast.Spec, pos: ast.Pos) -> str:
+    line = spec.source.splitlines()[pos.line - 1]
+    return line[pos.column - 1 :].split("#")[0].strip()
+
+
+def _attributes_defined(spec, goal, bounds, reporter) -> None:
+    """Every hardware attribute used in the objective or a constraint exists on every hardware."""
+    targets = {t.name for t in spec.targets}
+    uses = [(goal.expr, goal.line)] if goal else []
+    uses += [(b.expr, b.line) for b in bounds]
+    for expr, line in uses:
+        for name in sorted(names_in(expr) - targets):
+            for hw in spec.hardware:
+                attr = hw.attribute(name)
+                if attr is None or not isinstance(attr.value, ast.Quantity):
+                    reporter.error(
+                        hw.pos,
+                        f"hardware '{hw.name}' has no numeric attribute '{name}', used at line {line}",
+                        len(hw.name),
+                    )
+
+
+def _solver(spec: ast.Spec, reporter: Reporter) -> str | None:
+    for choice in spec.solvers:
+        if choice.name not in SOLVERS:
+            reporter.error(
+                choice.pos,
+                f"unknown solver '{choice.name}'; expected one of {', '.join(SOLVERS)}",
+                len(choice.name),
+            )
+    for extra in spec.solvers[1:]:
+        reporter.error(extra.pos, "a spec names one solver; this is a second one", len(extra.name))
+    return spec.solvers[0].name if spec.solvers and spec.solvers[0].name in SOLVERS else None
+
+
+def _pairs(spec, algorithms, targets, reporter) -> list[Pair]:
+    hardware_names = {h.name for h in spec.hardware}
+    pairs = []
+    for algorithm, info in zip(spec.algorithms, algorithms):
+        for binding in algorithm.data:
+            if binding.hardware not in hardware_names:
+                reporter.error(
+                    binding.pos,
+                    f"unknown hardware '{binding.hardware}' (declared: {', '.join(sorted(hardware_names)) or 'none'})",
+                    len(binding.hardware),
+                )
+                continue
+            path = (spec.path.parent / binding.path).resolve()
+            frame = _read_data(path, binding, info, targets, reporter)
+            if frame is not None:
+                pairs.append(Pair(algorithm.name, binding.hardware, path, frame, binding.pos.line))
+    return pairs
+
+
+def _read_data(path: Path, binding, info: AlgorithmInfo, targets, reporter) -> pd.DataFrame | None:
+    """The used columns of one data file, all numeric; reports file, row and column otherwise."""
+    shown = Path(binding.path)
+    if not path.is_file():
+        reporter.error(binding.path_pos, f"data file not found: {path}", len(binding.path) + 2)
+        return None
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as err:
+        reporter.data_error(path, None, None, f"cannot read CSV: {str(err).strip()}")
+        return None
+    columns = [p.name for p in info.params] + [t.column for t in targets]
+    missing = [c for c in dict.fromkeys(columns) if c not in frame.columns]
+    for column in missing:
+        reporter.error(
+            binding.path_pos,
+            f"{shown} has no column \"{column}\" (it has: {', '.join(frame.columns)})",
+            len(binding.path) + 2,
+        )
+    if missing:
+        return None
+    if frame.empty:
+        reporter.data_error(path, None, None, "the file has a header but no rows")
+        return None
+    out = {}
+    for column in dict.fromkeys(columns):
+        text = frame[column].str.strip()
+        values = pd.to_numeric(text, errors="coerce")
+        bad = values.isna() | ~np.isfinite(values.to_numpy(dtype=float, na_value=np.nan))
+        if bad.any():
+            first = int(np.flatnonzero(bad.to_numpy())[0])
+            more = int(bad.sum()) - 1
+            value = text.iloc[first]
+            what = "empty value" if value == "" else f"not a finite number: {value!r}"
+            tail = f" ({more} more rows like it)" if more else ""
+            reporter.data_error(path, first + 2, column, what + tail)
+            continue
+        out[column] = values.to_numpy(dtype=float)
+    if len(out) != len(dict.fromkeys(columns)):
+        return None
+    frame = pd.DataFrame(out)
+    for param in info.params:
+        column = frame[param.name].to_numpy()
+        outside = ~_inside(column, param)
+        if outside.any():
+            first = int(np.flatnonzero(outside)[0])
+            reporter.data_warning(
+                path,
+                first + 2,
+                param.name,
+                f"value {column[first]!r} is outside the declared domain of '{param.name}'"
+                f" ({int(outside.sum())} rows)",
+            )
+    return frame
+
+
+def _inside(column: np.ndarray, param: ParamDomain) -> np.ndarray:
+    if param.values is not None:
+        return np.isin(column, np.array(param.values))
+    return (column >= param.low) & (column <= param.high)
+
+
+def load(path: Path | str) -> tuple[Problem, Reporter]:
+    """Parse and check a spec file."""
+    return check(parse_file(path))
+
+
+

@@ -1,0 +1,172 @@
+"""`hadac compile`: fit every surrogate, encode, and write the build directory.
+
+The build directory holds everything a person needs to inspect or rerun the model:
+`model.mzn`, `data.json`, `manifest.json` and `models/*.joblib`. It is written to a
+temporary sibling and renamed into place, so a failed compile never leaves a half-written
+directory and never destroys the previous build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import joblib
+import numpy as np
+import sklearn
+
+from hadac import __version__, fit
+from hadac.checks import load
+from hadac.encode import Tables, build_tables, render
+from hadac.encode.render import dump_data
+from hadac.errors import Diagnostic
+from hadac.problem import Problem
+
+FORMAT_VERSION = 1
+MODEL_FILE, DATA_FILE, MANIFEST_FILE = "model.mzn", "data.dzn", "manifest.json"
+
+
+@dataclass
+class Build:
+    """A compiled spec: where it was written and what it holds."""
+
+    directory: Path
+    problem: Problem
+    tables: Tables
+    fitted: dict[tuple[str, str, str], fit.Fitted]
+    manifest: dict
+    warnings: list[Diagnostic]
+    seconds: float
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def fit_all(problem: Problem) -> dict[tuple[str, str, str], fit.Fitted]:
+    """One surrogate per (algorithm, hardware, target), inputs = the algorithm's params in order."""
+    fitted = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # e.g. MLP convergence; holdout metrics tell the story
+        for pair in problem.pairs:
+            inputs = [p.name for p in problem.algorithm(pair.algorithm).params]
+            x = pair.frame[inputs].to_numpy(dtype=float).reshape(len(pair.frame), len(inputs))
+            for target in problem.targets:
+                y = pair.frame[target.column].to_numpy(dtype=float)
+                fitted[(pair.algorithm, pair.hardware, target.name)] = fit.fit(target.kind, target.args, x, y)
+    return fitted
+
+
+def model_file_name(algorithm: str, hardware: str, target: str) -> str:
+    return f"{algorithm}__{hardware}__{target}.joblib"
+
+
+def default_directory(problem: Problem) -> Path:
+    return Path("build") / problem.name
+
+
+def compile_spec(spec_path: Path | str, out: Path | str | None = None) -> Build:
+    """Check, fit, encode and write `out` (default `build/<spec name>/`)."""
+    started = time.perf_counter()
+    problem, reporter = load(spec_path)
+    fitted = fit_all(problem)
+    tables = build_tables(problem, fitted)
+    models = {key: model_file_name(*key) for key in fitted}
+    model_text, data = render(problem, tables, DATA_FILE, models)
+    manifest = _manifest(problem, tables, fitted, models, reporter.warnings)
+    directory = Path(out) if out is not None else default_directory(problem)
+    _write_atomically(directory, model_text, data, manifest, fitted, models)
+    return Build(directory, problem, tables, fitted, manifest, reporter.warnings, time.perf_counter() - started)
+
+
+def _manifest(problem, tables, fitted, models, warnings_) -> dict:
+    spec = problem.spec
+    surrogates = []
+    for pair, (first, last) in zip(problem.pairs, tables.pair_ranges):
+        inputs = [p.name for p in problem.algorithm(pair.algorithm).params]
+        for target in problem.targets:
+            key = (pair.algorithm, pair.hardware, target.name)
+            result = fitted[key]
+            surrogates.append(
+                {
+                    "algorithm": pair.algorithm,
+                    "hardware": pair.hardware,
+                    "target": target.name,
+                    "column": target.column,
+                    "unit": target.unit_text,
+                    "kind": target.kind,
+                    "hyperparameters": {k: list(v) if isinstance(v, tuple) else v for k, v in target.args.items()},
+                    "inputs": inputs,
+                    "encoding": "table",
+                    "size": {"table_rows": last - first + 1, "configurations": [first, last]},
+                    "rows": result.rows,
+                    "holdout": {"r2": result.r2, "mae": result.mae},
+                    "model": f"models/{models[key]}",
+                    "line": target.line,
+                }
+            )
+    return {
+        "format_version": FORMAT_VERSION,
+        "spec": {
+            "name": problem.name,
+            "file": spec.path.name,
+            "sha256": hashlib.sha256(spec.source.encode()).hexdigest(),
+        },
+        "data": [
+            {
+                "algorithm": p.algorithm,
+                "hardware": p.hardware,
+                "file": os.path.relpath(p.data_path, spec.path.parent.resolve()),
+                "sha256": _sha256(p.data_path),
+                "rows": len(p.frame),
+            }
+            for p in problem.pairs
+        ],
+        "versions": {
+            "hadac": __version__,
+            "python": platform.python_version(),
+            "scikit-learn": sklearn.__version__,
+            "numpy": np.__version__,
+        },
+        "model": {
+            "file": MODEL_FILE,
+            "data": DATA_FILE,
+            "configurations": tables.size,
+            "variables": 3 + sum(len(a.params) for a in problem.algorithms) + len(tables.targets),
+            "constraints": len(problem.bounds),
+        },
+        "surrogates": surrogates,
+        "warnings": [d.format() for d in warnings_],
+    }
+
+
+def _write_atomically(directory: Path, model_text, data, manifest, fitted, models) -> None:
+    """Write into a temporary sibling, then swap it in; the old build goes only on success."""
+    directory = directory.resolve()
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
+    try:
+        (staging / MODEL_FILE).write_text(model_text)
+        (staging / DATA_FILE).write_text(dump_data(data))
+        (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
+        (staging / "models").mkdir()
+        for key, name in sorted(models.items()):
+            joblib.dump(fitted[key].estimator, staging / "models" / name)
+        old = None
+        if directory.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{directory.name}.old.", dir=directory.parent))
+            os.rename(directory, old / "build")
+        os.rename(staging, directory)
+        if old is not None:
+            shutil.rmtree(old)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise

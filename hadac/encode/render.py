@@ -1,0 +1,178 @@
+"""Render the MiniZinc model and its data from the tables and the templates.
+
+Everything that reaches the model text is sorted or in spec order, and every float is a
+Python float written by `json` (its `repr`), so the same spec and data give the same bytes.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import jinja2
+import numpy as np
+
+from hadac import __version__
+from hadac.encode.tables import Quantity, Tables
+from hadac.problem import Problem
+from hadac.resources import resource_dir
+
+# MiniZinc keywords and the model's own names, which catalogue names must not shadow.
+_RESERVED = set(
+    "ann annotation any array bool case constraint default diff div else elseif endif enum"
+    " false float function if in include int intersect let list maximize minimize mod not of"
+    " op opt output par predicate record set solve string subset superset symdiff test then"
+    " true tuple type union var where xor config hardware algorithm CONFIG HARDWARE ALGORITHM"
+    " N_CONFIGS CONFIG_HARDWARE CONFIG_ALGORITHM".split()
+)
+
+
+def mzn_name(name: str) -> str:
+    """A catalogue name as a MiniZinc identifier: itself unless reserved or `_`-led."""
+    return f"{name}_" if name in _RESERVED or name.startswith("_") else name
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(resource_dir("templates")),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+
+
+def _domain_text(values: tuple[float, ...], low: float, high: float) -> str:
+    ints = [int(v) for v in values]
+    if ints == list(range(int(low), int(high) + 1)):
+        return f"{int(low)}..{int(high)}"
+    return "{" + ", ".join(str(v) for v in ints) + "}"
+
+
+def _ints(array: np.ndarray) -> list[int]:
+    return [int(v) for v in array]
+
+
+def _floats(array: np.ndarray) -> list[float]:
+    return [float(v) for v in array]
+
+
+def render(problem: Problem, tables: Tables, data_file: str, models: dict) -> tuple[str, dict]:
+    """The model text and the data (a JSON-ready dict).
+
+    `models` maps (algorithm, hardware, target) to the file name of its fitted estimator.
+    """
+    data: dict = {
+        "N_CONFIGS": tables.size,
+        "CONFIG_HARDWARE": [mzn_name(problem.hardware[i].name) for i in tables.hardware],
+        "CONFIG_ALGORITHM": [mzn_name(problem.algorithms[i].name) for i in tables.algorithm],
+    }
+    params = []
+    for algorithm in problem.algorithms:
+        for p in algorithm.params:
+            array = f"PARAM_{algorithm.name}_{p.name}"
+            is_int = p.type == "int" and all(float(v).is_integer() for v in p.values)
+            column = tables.params[(algorithm.name, p.name)]
+            data[array] = _ints(column) if is_int else _floats(column)
+            domain = _domain_text(p.values, p.low, p.high) if is_int else "{" + ", ".join(repr(v) for v in p.values) + "}"
+            params.append(
+                {
+                    "algorithm": algorithm.name,
+                    "name": p.name,
+                    "type": p.type,
+                    "domain": domain,
+                    "line": p.line,
+                    "array": array,
+                    "var": f"{algorithm.name}_{p.name}",
+                    "mzn_type": domain if is_int else "float",
+                }
+            )
+
+    pair_rows = [
+        {"algorithm": pair.algorithm, "hardware": pair.hardware, "line": pair.line, "first": first, "last": last}
+        for pair, (first, last) in zip(problem.pairs, tables.pair_ranges)
+    ]
+
+    def quantity_context(q: Quantity, line: int | None, surrogate_kind: str | None) -> dict:
+        data[f"VALUE_{q.name}"] = _floats(q.values)
+        data[f"RANK_{q.name}"] = _ints(q.ranks)
+        surrogates = []
+        if surrogate_kind is not None:
+            surrogates = [
+                {**row, "kind": surrogate_kind, "rows": row["last"] - row["first"] + 1,
+                 "model": models[(row["algorithm"], row["hardware"], q.name)]}
+                for row in pair_rows
+            ]
+        return {
+            "description": q.description,
+            "line": line,
+            "surrogates": surrogates,
+            "unit": q.unit,
+            "value_array": f"VALUE_{q.name}",
+            "rank_array": f"RANK_{q.name}",
+            "var": f"rank_{q.name}",
+            "distinct": len(q.distinct),
+        }
+
+    quantities = [
+        quantity_context(tables.targets[t.name], t.line, t.kind) for t in problem.targets
+    ]
+    derived = {id(q) for q in tables.targets.values()}
+    extra = [tables.goal] if tables.goal is not None else []
+    extra += [q for _, q in tables.bounds]
+    for q in extra:
+        if id(q) not in derived:
+            derived.add(id(q))
+            quantities.append(quantity_context(q, None, None))
+
+    constraints = []
+    for bound, q in tables.bounds:
+        rank = q.threshold(bound.op, bound.bound)
+        holds = int(np.count_nonzero(bound.holds(q.values)))
+        unit = f" {q.unit}" if q.unit else ""
+        constraints.append(
+            {
+                "text": bound.text,
+                "line": bound.line,
+                "var": f"rank_{q.name}",
+                "op": bound.op,
+                "rank": rank,
+                "comment": f"{q.name} {bound.op} {bound.bound!r}{unit}: {holds} of"
+                f" {tables.size} configurations hold",
+            }
+        )
+    objective = None
+    if tables.goal is not None:
+        objective = {
+            "text": problem.goal.text,
+            "line": problem.goal.line,
+            "sense": problem.goal.sense,
+            "var": f"rank_{tables.goal.name}",
+        }
+    model = _environment().get_template("model.mzn.j2").render(
+        spec={"name": problem.name, "path": problem.spec.path.name},
+        version=__version__,
+        data_file=data_file,
+        size=tables.size,
+        hardware=[mzn_name(h.name) for h in problem.hardware],
+        hardware_lines=[f"line {h.line}" for h in problem.hardware],
+        algorithms=[mzn_name(a.name) for a in problem.algorithms],
+        algorithm_lines=[f"line {a.line}" for a in problem.algorithms],
+        pairs=pair_rows,
+        params=params,
+        quantities=quantities,
+        constraints=constraints,
+        objective=objective,
+    )
+    return model, data
+
+
+def _dzn(value: object) -> str:
+    """A value in MiniZinc data syntax; strings are enum identifiers, floats their `repr`."""
+    if isinstance(value, list):
+        return "[" + ", ".join(_dzn(v) for v in value) + "]"
+    return value if isinstance(value, str) else repr(value)
+
+
+def dump_data(data: dict) -> str:
+    """The data file's text (`.dzn`): one assignment per line, in insertion order."""
+    return "".join(f"{key} = {_dzn(value)};\n" for key, value in data.items())

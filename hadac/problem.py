@@ -1,0 +1,138 @@
+"""The checked problem: what a spec means once names, domains, units and data are verified.
+
+`checks.check` builds it from the syntax tree; fitting, encoding, solving and verification
+read only this, never the raw tree, so they can trust every name and every number.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pint
+
+from hadac import ast
+from hadac.units import Lowered, pretty
+
+
+@dataclass(frozen=True)
+class ParamDomain:
+    """A hyperparameter and its values. `values` is None for a continuous float range."""
+
+    name: str
+    type: str
+    low: float
+    high: float
+    values: tuple[float, ...] | None
+    line: int
+
+    @property
+    def finite(self) -> bool:
+        return self.values is not None
+
+
+@dataclass(frozen=True)
+class AlgorithmInfo:
+    name: str
+    params: tuple[ParamDomain, ...]
+    line: int
+
+    def points(self) -> np.ndarray:
+        """Every combination of param values, one row each, first param varying slowest."""
+        grids = [p.values for p in self.params]
+        if not grids:
+            return np.zeros((1, 0))
+        return np.array(list(itertools.product(*grids)), dtype=float)
+
+
+@dataclass(frozen=True)
+class HardwareInfo:
+    name: str
+    numbers: dict[str, float]  # numeric attributes, in the unit each was written with
+    strings: dict[str, str | tuple[str, ...]]
+    line: int
+
+
+@dataclass(frozen=True)
+class Pair:
+    """An algorithm on a hardware platform, with its benchmark data."""
+
+    algorithm: str
+    hardware: str
+    data_path: Path
+    frame: pd.DataFrame
+    line: int
+
+
+@dataclass(frozen=True)
+class TargetInfo:
+    name: str
+    column: str
+    unit: pint.Unit
+    kind: str
+    args: dict
+    line: int
+    text: str  # the surrogate as written, e.g. "tree(max_depth = 10)"
+
+    @property
+    def unit_text(self) -> str:
+        return pretty(self.unit)
+
+
+@dataclass(frozen=True)
+class Goal:
+    """The objective: `sense` applied to a lowered expression valued in `unit`."""
+
+    sense: str
+    expr: Lowered
+    unit: pint.Unit | None
+    text: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A constraint `expr op bound`, expr valued in `unit`."""
+
+    expr: Lowered
+    op: str  # "<=" or ">="
+    bound: float
+    unit: pint.Unit | None
+    text: str
+    line: int
+
+    def holds(self, value: np.ndarray | float) -> np.ndarray | bool:
+        return value <= self.bound if self.op == "<=" else value >= self.bound
+
+
+@dataclass
+class Problem:
+    spec: ast.Spec
+    hardware: list[HardwareInfo]
+    algorithms: list[AlgorithmInfo]
+    pairs: list[Pair]
+    targets: list[TargetInfo]
+    goal: Goal | None
+    bounds: list[Bound]
+    solver: str | None
+    attribute_units: dict[str, pint.Unit] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.spec.title
+
+    def algorithm(self, name: str) -> AlgorithmInfo:
+        return next(a for a in self.algorithms if a.name == name)
+
+    def target(self, name: str) -> TargetInfo:
+        return next(t for t in self.targets if t.name == name)
+
+    def hardware_info(self, name: str) -> HardwareInfo:
+        return next(h for h in self.hardware if h.name == name)
+
+    def line_text(self, line: int) -> str:
+        lines = self.spec.source.splitlines()
+        return lines[line - 1].split("#")[0].strip() if 0 < line <= len(lines) else ""

@@ -1,0 +1,185 @@
+"""Units of measure: parsing them, checking expressions, and lowering expressions to plain
+arithmetic in the units each quantity is stored in.
+
+Targets are stored in the unit their `target` line declares and hardware attributes in the
+unit they are written with. Lowering multiplies in the conversion factors once, at compile
+time, so the model and the verifier only ever do unit-free arithmetic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import pint
+
+from hadac import ast
+from hadac.errors import Reporter
+
+
+@cache
+def registry() -> pint.UnitRegistry:
+    """pint's registry plus currencies (each its own dimension: no exchange rates)."""
+    ureg = pint.UnitRegistry()
+    ureg.define("EUR = [currency_eur]")
+    ureg.define("USD = [currency_usd]")
+    return ureg
+
+
+def parse_unit(text: str) -> pint.Unit:
+    """A pint unit from its text; `ValueError` naming the text when pint does not know it."""
+    try:
+        unit = registry().parse_units(text)
+    except (pint.errors.PintError, AttributeError, TypeError, SyntaxError, ValueError, KeyError):
+        raise ValueError(f"unknown unit '{text}'") from None
+    return unit
+
+
+DIMENSIONLESS = None  # the unit of a bare number, until context gives it one
+
+
+def factor(source: pint.Unit, dest: pint.Unit) -> float:
+    """The number to multiply a value in `source` by to express it in `dest`."""
+    return float(registry().Quantity(1.0, source).to(dest).magnitude)
+
+
+def compatible(a: pint.Unit, b: pint.Unit) -> bool:
+    return registry().Quantity(1.0, a).dimensionality == registry().Quantity(1.0, b).dimensionality
+
+
+def pretty(unit: pint.Unit | None) -> str:
+    """Short unit text as a user writes it: `EUR/h`, `kg`, `s`."""
+    if unit is None:
+        return ""
+    text = f"{unit:~}"
+    return text.replace(" ", "")
+
+
+# ---- lowered expressions: plain arithmetic on stored values ----
+
+
+@dataclass(frozen=True)
+class Const:
+    value: float
+
+
+@dataclass(frozen=True)
+class Var:
+    """A target or hardware attribute, in the unit it is stored in."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Op:
+    op: str  # + - * / or "neg" (right is None)
+    left: Lowered
+    right: Lowered | None = None
+
+
+Lowered = Const | Var | Op
+
+
+def evaluate(expr: Lowered, values: dict[str, np.ndarray | float]) -> np.ndarray | float:
+    """Evaluate a lowered expression; `values` may hold numpy arrays (one entry per choice)."""
+    if isinstance(expr, Const):
+        return expr.value
+    if isinstance(expr, Var):
+        return values[expr.name]
+    left = evaluate(expr.left, values)
+    if expr.op == "neg":
+        return -left
+    right = evaluate(expr.right, values)
+    if expr.op == "+":
+        return left + right
+    if expr.op == "-":
+        return left - right
+    if expr.op == "*":
+        return left * right
+    return left / right
+
+
+def names_in(expr: Lowered) -> set[str]:
+    if isinstance(expr, Var):
+        return {expr.name}
+    if isinstance(expr, Op):
+        return names_in(expr.left) | (names_in(expr.right) if expr.right is not None else set())
+    return set()
+
+
+def scaled(expr: Lowered, by: float) -> Lowered:
+    return expr if by == 1.0 else Op("*", expr, Const(by))
+
+
+class Typer:
+    """Checks the units of expressions and lowers them.
+
+    `units` maps each name usable in an expression to the unit its values are stored in.
+    Errors go to the reporter; a failed expression lowers to None.
+    """
+
+    def __init__(self, units: dict[str, pint.Unit], reporter: Reporter):
+        self.units = units
+        self.reporter = reporter
+
+    def lower(self, expr: ast.Expr) -> tuple[Lowered, pint.Unit | None] | None:
+        """The lowered expression and its unit (None for a bare number)."""
+        if isinstance(expr, ast.Quantity):
+            if expr.unit is None:
+                return Const(expr.value), DIMENSIONLESS
+            try:
+                unit = parse_unit(expr.unit)
+            except ValueError as err:
+                self.reporter.error(expr.pos, str(err))
+                return None
+            return Const(expr.value), unit
+        if isinstance(expr, ast.Ref):
+            if expr.name not in self.units:
+                known = ", ".join(sorted(self.units)) or "none"
+                self.reporter.error(
+                    expr.pos,
+                    f"unknown name '{expr.name}': not a target or hardware attribute"
+                    f" (known: {known})",
+                    len(expr.name),
+                )
+                return None
+            return Var(expr.name), self.units[expr.name]
+        if isinstance(expr, ast.Negate):
+            inner = self.lower(expr.operand)
+            return None if inner is None else (Op("neg", inner[0]), inner[1])
+        left, right = self.lower(expr.left), self.lower(expr.right)
+        if left is None or right is None:
+            return None
+        if expr.op in "*/":
+            return Op(expr.op, left[0], right[0]), _combine(left[1], right[1], expr.op)
+        joined = self.join(left, right, expr.pos, f"'{expr.op}'")
+        if joined is None:
+            return None
+        (lhs, unit), (rhs, _) = joined
+        return Op(expr.op, lhs, rhs), unit
+
+    def join(self, left, right, pos: ast.Pos, what: str):
+        """Bring two operands of + - or a comparison to one unit (the left's, when it has one).
+
+        A bare number takes the unit of the other side.
+        """
+        (lexpr, lunit), (rexpr, runit) = left, right
+        if lunit is None or runit is None:
+            return (lexpr, lunit or runit), (rexpr, lunit or runit)
+        if not compatible(lunit, runit):
+            self.reporter.error(
+                pos,
+                f"incompatible units for {what}: {pretty(lunit)} and {pretty(runit)}",
+                len(what) - 2,
+            )
+            return None
+        return (lexpr, lunit), (scaled(rexpr, factor(runit, lunit)), lunit)
+
+
+def _combine(a: pint.Unit | None, b: pint.Unit | None, op: str) -> pint.Unit | None:
+    if a is None and b is None:
+        return None
+    one = registry().dimensionless
+    a, b = a or one, b or one
+    return a * b if op == "*" else a / b
