@@ -225,7 +225,7 @@ def _bound(constraint: ast.Constraint, typer: Typer, spec: ast.Spec) -> Bound | 
 
 def _statement_text(spec: ast.Spec, pos: ast.Pos) -> str:
     line = spec.source.splitlines()[pos.line - 1]
-    return line[pos.column - 1 :].split("#")[0].strip()
+    return " ".join(line[pos.column - 1 :].split("#")[0].split())
 
 
 def _attributes_defined(spec, goal, bounds, reporter) -> None:

@@ -29,9 +29,10 @@ from hadac.encode import Tables, build_tables, render
 from hadac.encode.render import dump_data
 from hadac.errors import Diagnostic
 from hadac.problem import Problem
+from hadac.units import to_json
 
 FORMAT_VERSION = 1
-MODEL_FILE, DATA_FILE, MANIFEST_FILE = "model.mzn", "data.dzn", "manifest.json"
+from hadac.builddir import DATA_FILE, MANIFEST_FILE, MODEL_FILE
 
 
 @dataclass
@@ -143,8 +144,52 @@ def _manifest(problem, tables, fitted, models, warnings_) -> dict:
             "variables": 3 + sum(len(a.params) for a in problem.algorithms) + len(tables.targets),
             "constraints": len(problem.bounds),
         },
+        "hardware": [
+            {"name": h.name, "attributes": h.numbers, "line": h.line} for h in problem.hardware
+        ],
+        "pairs": [
+            {"algorithm": p.algorithm, "hardware": p.hardware, "configurations": [first, last]}
+            for p, (first, last) in zip(problem.pairs, tables.pair_ranges)
+        ],
+        "params": {
+            a.name: [{"name": p.name, "type": p.type, "array": f"PARAM_{a.name}_{p.name}"} for p in a.params]
+            for a in problem.algorithms
+        },
+        "targets": [
+            {"name": t.name, "column": t.column, "unit": t.unit_text, "kind": t.kind, "line": t.line}
+            for t in problem.targets
+        ],
+        "solver": problem.solver,
+        "objective": _objective_json(problem, tables),
+        "constraints": [
+            {
+                "text": b.text,
+                "line": b.line,
+                "quantity": q.name,
+                "op": b.op,
+                "bound": b.bound,
+                "unit": q.unit,
+                "expr": to_json(b.expr),
+                "mzn": f"constraint rank_{q.name} {b.op} {q.threshold(b.op, b.bound)};",
+            }
+            for b, q in tables.bounds
+        ],
         "surrogates": surrogates,
         "warnings": [d.format() for d in warnings_],
+    }
+
+
+def _objective_json(problem: Problem, tables: Tables) -> dict | None:
+    goal = problem.goal
+    if goal is None:
+        return None
+    return {
+        "sense": goal.sense,
+        "text": goal.text,
+        "line": goal.line,
+        "quantity": tables.goal.name,
+        "unit": tables.goal.unit,
+        "expr": to_json(goal.expr),
     }
 
 

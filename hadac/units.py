@@ -108,8 +108,20 @@ def names_in(expr: Lowered) -> set[str]:
     return set()
 
 
+def _tidy(value: float) -> float:
+    """Round away binary noise from unit conversions: 30 mg is 3e-05 kg, not 2.9999999999999997e-05."""
+    return float(f"{value:.15g}")
+
+
+def fold(op: str, left: Lowered, right: Lowered | None = None) -> Lowered:
+    """An operation, computed now when its operands are constants."""
+    if isinstance(left, Const) and (right is None or isinstance(right, Const)):
+        return Const(_tidy(float(evaluate(Op(op, left, right), {}))))
+    return Op(op, left, right)
+
+
 def scaled(expr: Lowered, by: float) -> Lowered:
-    return expr if by == 1.0 else Op("*", expr, Const(by))
+    return expr if by == 1.0 else fold("*", expr, Const(by))
 
 
 class Typer:
@@ -147,17 +159,22 @@ class Typer:
             return Var(expr.name), self.units[expr.name]
         if isinstance(expr, ast.Negate):
             inner = self.lower(expr.operand)
-            return None if inner is None else (Op("neg", inner[0]), inner[1])
+            return None if inner is None else (fold("neg", inner[0]), inner[1])
         left, right = self.lower(expr.left), self.lower(expr.right)
         if left is None or right is None:
             return None
         if expr.op in "*/":
-            return Op(expr.op, left[0], right[0]), _combine(left[1], right[1], expr.op)
+            unit = _combine(left[1], right[1], expr.op)
+            lowered = fold(expr.op, left[0], right[0])
+            if unit is None:
+                return lowered, None
+            simple = registry().Quantity(1.0, unit).to_reduced_units()
+            return scaled(lowered, float(simple.magnitude)), simple.units
         joined = self.join(left, right, expr.pos, f"'{expr.op}'")
         if joined is None:
             return None
         (lhs, unit), (rhs, _) = joined
-        return Op(expr.op, lhs, rhs), unit
+        return fold(expr.op, lhs, rhs), unit
 
     def join(self, left, right, pos: ast.Pos, what: str):
         """Bring two operands of + - or a comparison to one unit (the left's, when it has one).
@@ -183,3 +200,22 @@ def _combine(a: pint.Unit | None, b: pint.Unit | None, op: str) -> pint.Unit | N
     one = registry().dimensionless
     a, b = a or one, b or one
     return a * b if op == "*" else a / b
+
+
+def to_json(expr: Lowered) -> dict:
+    """A lowered expression as JSON, so a build directory can be verified on its own."""
+    if isinstance(expr, Const):
+        return {"const": expr.value}
+    if isinstance(expr, Var):
+        return {"var": expr.name}
+    args = [to_json(expr.left)] + ([to_json(expr.right)] if expr.right is not None else [])
+    return {"op": expr.op, "args": args}
+
+
+def from_json(data: dict) -> Lowered:
+    if "const" in data:
+        return Const(float(data["const"]))
+    if "var" in data:
+        return Var(data["var"])
+    args = [from_json(a) for a in data["args"]]
+    return Op(data["op"], args[0], args[1] if len(args) > 1 else None)

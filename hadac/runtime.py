@@ -1,0 +1,202 @@
+"""Running MiniZinc: which drivers and solvers this machine has, and one solve.
+
+Two MiniZinc drivers may be present. The native one (a Debian package, or the COIN-BC
+enabled build that `scripts/install-minizinc.sh` makes) is preferred: it is 10 to 30 times
+faster on our models. The bundled one is the WebAssembly MiniZinc of the npm package
+`minizinc`, run under Node by a small launcher; it carries every solver (Gecode, COIN-BC,
+HiGHS, Chuffed) and stands in for whatever the native one lacks.
+
+`HADAC_MINIZINC=native|bundled` restricts hadac to one driver; `HADAC_HOME` (default
+/opt/hadac) is where the installer put them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import warnings
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import cache
+from pathlib import Path
+
+import minizinc
+
+from hadac.errors import HadacError
+
+SOLVERS = ("gecode", "cbc", "highs", "chuffed")
+FAMILY = {"gecode": "CP", "chuffed": "CP", "cbc": "MIP", "highs": "MIP"}
+# Solver ids as MiniZinc reports them, by the name hadac uses.
+_IDS = {
+    "gecode": ("org.gecode.gecode",),
+    "cbc": ("org.minizinc.mip.coin-bc", "osicbc"),
+    "highs": ("org.minizinc.mip.highs",),
+    "chuffed": ("org.chuffed.chuffed",),
+}
+
+
+def hadac_home() -> Path:
+    return Path(os.environ.get("HADAC_HOME", "/opt/hadac"))
+
+
+def _driver_paths() -> list[tuple[str, Path]]:
+    """Candidate (where, executable) pairs, native first, filtered by HADAC_MINIZINC."""
+    only = os.environ.get("HADAC_MINIZINC", "").strip().lower()
+    found = []
+    if only in ("", "native"):
+        built = hadac_home() / "minizinc-native" / "bin" / "minizinc"
+        on_path = shutil.which("minizinc")
+        for candidate in (built, Path(on_path) if on_path else None):
+            if candidate is not None and candidate.is_file() and os.access(candidate, os.X_OK):
+                found.append(("native", candidate))
+    if only in ("", "bundled"):
+        bundled = hadac_home() / "bundled" / "bin" / "minizinc"
+        if bundled.is_file():
+            found.append(("bundled", bundled))
+    return found
+
+
+@dataclass(frozen=True)
+class SolverInfo:
+    """One of hadac's solvers on this machine: where it runs, or why it does not."""
+
+    name: str
+    version: str | None = None
+    where: str | None = None  # "native" or "bundled"
+    reason: str | None = None
+    driver: Path | None = None
+    solver_id: str | None = None
+
+    @property
+    def available(self) -> bool:
+        return self.where is not None
+
+    def to_json(self) -> dict:
+        return {
+            "name": self.name,
+            "available": self.available,
+            "version": self.version,
+            "where": self.where,
+            "driver": str(self.driver) if self.driver else None,
+            "reason": self.reason,
+        }
+
+
+def _listed(driver: minizinc.Driver) -> dict[str, minizinc.Solver]:
+    """The driver's solvers by hadac name, keeping only those with a known version."""
+    out = {}
+    for name, ids in _IDS.items():
+        for solver_id in ids:
+            try:
+                solver = minizinc.Solver.lookup(solver_id, driver=driver, refresh=True)
+            except LookupError:
+                continue
+            if solver.version and "unknown" not in solver.version:
+                out[name] = solver
+                break
+    return out
+
+
+@cache
+def solvers() -> tuple[SolverInfo, ...]:
+    """Each of gecode, cbc, highs, chuffed: the first driver that has it, native first."""
+    drivers = []
+    for where, path in _driver_paths():
+        try:
+            driver = minizinc.Driver(path)
+            drivers.append((where, path, driver, _listed(driver)))
+        except Exception as err:  # a broken installation is reported, not raised
+            drivers.append((where, path, None, {"__error__": str(err)}))
+    infos = []
+    for name in SOLVERS:
+        info = None
+        for where, path, driver, listed in drivers:
+            if driver is not None and name in listed:
+                solver = listed[name]
+                info = SolverInfo(name, solver.version, where, None, path, solver.id)
+                break
+        if info is None:
+            tried = ", ".join(f"{w} ({p})" for w, p, *_ in drivers) or "no MiniZinc found"
+            info = SolverInfo(name, reason=f"not offered by: {tried}; run scripts/install-minizinc.sh")
+        infos.append(info)
+    return tuple(infos)
+
+
+def solver_info(name: str) -> SolverInfo:
+    if name not in SOLVERS:
+        raise HadacError(f"unknown solver '{name}'; expected one of {', '.join(SOLVERS)}")
+    info = next(s for s in solvers() if s.name == name)
+    if not info.available:
+        raise HadacError(f"solver '{name}' is not available: {info.reason}")
+    return info
+
+
+@dataclass
+class SolveResult:
+    """What MiniZinc said: a status, the last solution's values, and its statistics."""
+
+    status: str  # OPTIMAL, FEASIBLE, INFEASIBLE, UNKNOWN
+    values: dict = field(default_factory=dict)
+    statistics: dict = field(default_factory=dict)
+    interrupted: bool = False
+
+    def seconds(self, key: str) -> float | None:
+        value = self.statistics.get(key)
+        if isinstance(value, timedelta):
+            return value.total_seconds()
+        return float(value) if isinstance(value, (int, float)) else None
+
+
+_STATUS = {
+    minizinc.Status.OPTIMAL_SOLUTION: "OPTIMAL",
+    minizinc.Status.ALL_SOLUTIONS: "OPTIMAL",
+    minizinc.Status.SATISFIED: "FEASIBLE",
+    minizinc.Status.UNSATISFIABLE: "INFEASIBLE",
+    minizinc.Status.UNKNOWN: "UNKNOWN",
+}
+
+
+def solve(
+    files: list[Path], solver: str, time_limit: float | None = None, model_text: str | None = None
+) -> SolveResult:
+    """Solve a model (its files, or `model_text` plus data files) with one of hadac's solvers.
+
+    Intermediate solutions are kept as they stream in, so a time limit or Ctrl-C still
+    yields the best solution found, reported as FEASIBLE. The solver process is terminated
+    when the solve is cancelled.
+    """
+    info = solver_info(solver)
+    driver = minizinc.Driver(info.driver)
+    model = minizinc.Model()
+    for path in files:
+        model.add_file(path, parse_data=False)
+    if model_text is not None:
+        model.add_string(model_text)
+    backend = minizinc.Solver.lookup(info.solver_id, driver=driver)
+    instance = minizinc.Instance(backend, model, driver=driver)
+    best = SolveResult("UNKNOWN")
+
+    async def run() -> None:
+        limit = timedelta(seconds=time_limit) if time_limit else None
+        async for result in instance.solutions(time_limit=limit, intermediate_solutions=True):
+            best.statistics.update(result.statistics)
+            if result.solution is not None:
+                best.values = dict(vars(result.solution))
+                best.status = "FEASIBLE"
+            if result.status in _STATUS and result.status != minizinc.Status.SATISFIED:
+                if result.status != minizinc.Status.UNKNOWN or not best.values:
+                    best.status = _STATUS[result.status]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # e.g. Debian's Gecode library notice
+        try:
+            asyncio.run(run())
+        except KeyboardInterrupt:
+            best.interrupted = True
+            best.status = "FEASIBLE" if best.values else "UNKNOWN"
+        except minizinc.MiniZincError as err:
+            raise HadacError(f"MiniZinc ({solver}, {info.where}) failed: {err}") from None
+    best.values.pop("_checker", None)
+    best.values.pop("_output_item", None)
+    return best

@@ -1,0 +1,210 @@
+"""`hadac solve`: run MiniZinc on a build, verify the answer, explain infeasibility.
+
+The solver only picks a configuration. What hadac reports about it comes from the fitted
+estimators' `predict`, never from the solver: the tables the solver saw must agree with
+`predict` to 1e-6 relative, and every constraint must hold on the predicted values, or the
+answer is an error naming the surrogate or constraint at fault.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+
+from hadac import runtime
+from hadac.builddir import BuildDir
+from hadac.errors import HadacError
+from hadac.units import evaluate, from_json
+
+FORMAT_VERSION = 1
+TOLERANCE = 1e-6
+
+
+def close(a: float, b: float, tolerance: float = TOLERANCE) -> bool:
+    """Equal within `tolerance` relative to the larger magnitude (exactly equal at zero)."""
+    return abs(a - b) <= tolerance * max(abs(a), abs(b))
+
+
+@dataclass
+class Point:
+    """A configuration with every figure re-evaluated by `predict`."""
+
+    config: int
+    algorithm: str
+    hardware: str
+    params: dict
+    predicted: dict[str, float]
+    quantities: dict[str, float]  # objective and constraint quantities, by name
+
+    def label(self) -> str:
+        params = ", ".join(f"{k} = {_number(v)}" for k, v in self.params.items())
+        return f"{self.algorithm} on {self.hardware}" + (f", {params}" if params else "")
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.6g}"
+
+
+def evaluate_point(build: BuildDir, config: int) -> Point:
+    """Predict every target at `config` and recompute the objective and constraint quantities."""
+    algorithm, hardware, params = build.choice(config)
+    predicted = {
+        t["name"]: build.predict(algorithm, hardware, params, t["name"])
+        for t in build.manifest["targets"]
+    }
+    values = {**build.hardware_attributes(hardware), **predicted}
+    quantities = {}
+    goal = build.manifest["objective"]
+    for entry in ([goal] if goal else []) + build.manifest["constraints"]:
+        quantities[entry["quantity"]] = float(evaluate(from_json(entry["expr"]), values))
+    return Point(config, algorithm, hardware, params, predicted, quantities)
+
+
+def verify(build: BuildDir, point: Point) -> list[dict]:
+    """Check the solver's tables against `predict` and the constraints on predicted values.
+
+    Returns one row per constraint (value, bound, holds); raises `HadacError` on any
+    disagreement beyond the tolerance or any violated constraint.
+    """
+    problems = []
+    for target, value in point.predicted.items():
+        table = build.table_value(target, point.config)
+        if not close(table, value):
+            model = f"models/{point.algorithm}__{point.hardware}__{target}.joblib"
+            problems.append(
+                f"surrogate '{target}' of {point.algorithm} on {point.hardware} ({model}):"
+                f" the model's table holds {table!r} but predict gives {value!r}"
+            )
+    rows = []
+    for entry in build.manifest["constraints"]:
+        value = point.quantities[entry["quantity"]]
+        holds = value <= entry["bound"] if entry["op"] == "<=" else value >= entry["bound"]
+        rows.append({**_constraint_view(entry), "value": value, "holds": holds})
+        if not holds:
+            problems.append(
+                f"line {entry['line']}: '{entry['text']}' is violated by the answer:"
+                f" {value!r} {entry['unit']}"
+            )
+    if problems:
+        raise HadacError("the solver's answer failed verification:\n  " + "\n  ".join(problems))
+    return rows
+
+
+def _constraint_view(entry: dict) -> dict:
+    return {k: entry[k] for k in ("text", "line", "op", "bound", "unit")}
+
+
+@dataclass
+class Answer:
+    status: str  # OPTIMAL, FEASIBLE, INFEASIBLE, UNKNOWN
+    solver: str
+    where: str
+    point: Point | None
+    objective: float | None
+    constraints: list[dict]
+    timings: dict[str, float | None]
+    units: dict[str, str]
+    objective_text: str | None = None
+    objective_unit: str | None = None
+    explanations: list[str] = field(default_factory=list)
+    interrupted: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        if self.point is not None:
+            return 0
+        return 2 if self.status == "INFEASIBLE" else 3
+
+    def to_json(self) -> dict:
+        p = self.point
+        return {
+            "format_version": FORMAT_VERSION,
+            "status": self.status,
+            "objective": self.objective,
+            "objective_unit": self.objective_unit,
+            "choice": (
+                {"hardware": p.hardware, "algorithm": p.algorithm, "params": p.params}
+                if p
+                else None
+            ),
+            "predicted": p.predicted if p else None,
+            "units": self.units,
+            "constraints": self.constraints,
+            "verified": p is not None,
+            "solver": {"name": self.solver, "where": self.where},
+            "timings": self.timings,
+            "explanations": self.explanations,
+            "interrupted": self.interrupted,
+        }
+
+
+def solve_build(
+    build: BuildDir, solver: str, time_limit: float | None = None, compile_seconds: float | None = None
+) -> Answer:
+    """Solve, verify, and on infeasibility explain each constraint."""
+    info = runtime.solver_info(solver)
+    started = time.perf_counter()
+    result = runtime.solve([build.model_path, build.data_path], solver, time_limit)
+    wall = time.perf_counter() - started
+    goal = build.manifest["objective"]
+    units = {t["name"]: t["unit"] for t in build.manifest["targets"]}
+    answer = Answer(
+        result.status,
+        solver,
+        info.where,
+        None,
+        None,
+        [],
+        {
+            "compile": compile_seconds,
+            "flatten": result.seconds("flatTime"),
+            "solve": result.seconds("solveTime"),
+            "wall": wall,
+        },
+        units,
+        goal["text"] if goal else None,
+        goal["unit"] if goal else None,
+        interrupted=result.interrupted,
+    )
+    if "config" in result.values:
+        point = evaluate_point(build, int(result.values["config"]))
+        answer.constraints = verify(build, point)
+        answer.point = point
+        if goal:
+            answer.objective = point.quantities[goal["quantity"]]
+            table = build.table_value(goal["quantity"], point.config)
+            if not close(table, answer.objective):
+                raise HadacError(
+                    f"objective '{goal['text']}': the model's table holds {table!r}"
+                    f" but the verified value is {answer.objective!r}"
+                )
+    elif result.status == "INFEASIBLE":
+        answer.explanations = explain_infeasible(build, solver, time_limit)
+    return answer
+
+
+def explain_infeasible(build: BuildDir, solver: str, time_limit: float | None) -> list[str]:
+    """For each constraint, the best value reachable when it alone is dropped."""
+    model = build.model_path.read_text()
+    out = []
+    for entry in build.manifest["constraints"]:
+        sense = "minimize" if entry["op"] == "<=" else "maximize"
+        variant = model.replace(entry["mzn"], f"% dropped: {entry['mzn']}", 1)
+        variant = re.sub(
+            r"^solve .*;$", f"solve {sense} rank_{entry['quantity']};", variant, flags=re.M
+        )
+        result = runtime.solve([build.data_path], solver, time_limit, model_text=variant)
+        head = f"{entry['text'].removeprefix('constraint ')} cannot hold:"
+        if "config" not in result.values:
+            out.append(f"{head} the other constraints cannot all hold either, even without it")
+            continue
+        point = evaluate_point(build, int(result.values["config"]))
+        value = point.quantities[entry["quantity"]]
+        least = "least" if sense == "minimize" else "greatest"
+        what = entry["quantity"] if entry["quantity"] in point.predicted else "value"
+        out.append(
+            f"{head} the {least} {what} that meets the other constraints is"
+            f" {value:.6g} {entry['unit']} ({point.label()})".rstrip()
+        )
+    return out
