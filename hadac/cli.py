@@ -22,8 +22,10 @@ from hadac import __version__
 from hadac.errors import Diagnostic, HadacError
 
 FORMAT_VERSION = 1
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# Tables keep their shape in logs and pipes, where there is no terminal width to read.
+_WIDTH = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "140"))
+out = Console(highlight=False, soft_wrap=True, width=_WIDTH)
+err = Console(stderr=True, highlight=False, soft_wrap=True, width=_WIDTH)
 
 
 def _print_diagnostics(diagnostics: list[Diagnostic]) -> None:
@@ -158,10 +160,11 @@ def show(ctx: click.Context, build_dir: Path, as_json: bool) -> None:
         f"[bold]{manifest['spec']['name']}[/] ({manifest['spec']['file']}):"
         f" {model['configurations']} configurations, {model['variables']} variables,"
         f" {model['constraints']} constraints; hadac {manifest['versions']['hadac']},"
-        f" scikit-learn {manifest['versions']['scikit-learn']}"
+        f" scikit-learn {manifest['versions']['scikit-learn']}; fitted models in"
+        f" {build_dir / 'models'}"
     )
     table = Table(title="surrogates", title_justify="left")
-    for column in ("algorithm", "hardware", "target", "kind", "encoding", "rows", "R²", "MAE", "model"):
+    for column in ("algorithm", "hardware", "target", "surrogate", "encoding", "rows", "R²", "MAE"):
         table.add_column(column, justify="right" if column in ("rows", "R²", "MAE") else "left")
     for s in manifest["surrogates"]:
         kind = s["kind"] + "".join(f" {k}={v}" for k, v in s["hyperparameters"].items())
@@ -174,7 +177,6 @@ def show(ctx: click.Context, build_dir: Path, as_json: bool) -> None:
             str(s["rows"]),
             _fmt(s["holdout"]["r2"], 3),
             _fmt(s["holdout"]["mae"]),
-            s["model"],
         )
     out.print(table)
     for warning in manifest["warnings"]:

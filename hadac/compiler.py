@@ -27,7 +27,7 @@ from hadac import __version__, fit
 from hadac.checks import load
 from hadac.encode import Tables, build_tables, render
 from hadac.encode.render import dump_data
-from hadac.errors import Diagnostic
+from hadac.errors import Diagnostic, Reporter
 from hadac.problem import Problem
 from hadac.units import to_json
 
@@ -52,8 +52,15 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def fit_all(problem: Problem) -> dict[tuple[str, str, str], fit.Fitted]:
-    """One surrogate per (algorithm, hardware, target), inputs = the algorithm's params in order."""
+R2_WARNING = 0.5
+
+
+def fit_all(problem: Problem, reporter: Reporter) -> dict[tuple[str, str, str], fit.Fitted]:
+    """One surrogate per (algorithm, hardware, target), inputs = the algorithm's params in order.
+
+    A holdout R² under 0.5 is reported as a warning at the target's line: the optimum of a
+    surrogate that explains little of its data says little about the real system.
+    """
     fitted = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # e.g. MLP convergence; holdout metrics tell the story
@@ -62,8 +69,21 @@ def fit_all(problem: Problem) -> dict[tuple[str, str, str], fit.Fitted]:
             x = pair.frame[inputs].to_numpy(dtype=float).reshape(len(pair.frame), len(inputs))
             for target in problem.targets:
                 y = pair.frame[target.column].to_numpy(dtype=float)
-                fitted[(pair.algorithm, pair.hardware, target.name)] = fit.fit(target.kind, target.args, x, y)
+                result = fit.fit(target.kind, target.args, x, y)
+                fitted[(pair.algorithm, pair.hardware, target.name)] = result
+                if result.r2 is not None and result.r2 < R2_WARNING:
+                    reporter.warning(
+                        _target_pos(problem, target.name),
+                        f"surrogate '{target.name}' of {pair.algorithm} on {pair.hardware} has"
+                        f" holdout R² {result.r2:.2f} (< {R2_WARNING}): it explains little of"
+                        f" {pair.data_path.name}",
+                        len(target.name),
+                    )
     return fitted
+
+
+def _target_pos(problem: Problem, name: str):
+    return next(t.pos for t in problem.spec.targets if t.name == name)
 
 
 def model_file_name(algorithm: str, hardware: str, target: str) -> str:
@@ -78,7 +98,7 @@ def compile_spec(spec_path: Path | str, out: Path | str | None = None) -> Build:
     """Check, fit, encode and write `out` (default `build/<spec name>/`)."""
     started = time.perf_counter()
     problem, reporter = load(spec_path)
-    fitted = fit_all(problem)
+    fitted = fit_all(problem, reporter)
     tables = build_tables(problem, fitted)
     models = {key: model_file_name(*key) for key in fitted}
     model_text, data = render(problem, tables, DATA_FILE, models)

@@ -42,7 +42,7 @@ def rows(algorithm: str, machine: str, rng: np.random.Generator) -> list[list]:
             difficulty = 1.0 + 0.05 * instance
             seconds = (base + per_unit * value**1.1) * difficulty / speed
             seconds *= rng.lognormal(0.0, 0.08)
-            cost = cost0 + 4.0 * instance - gain * np.log1p(value) + rng.normal(0.0, 3.0)
+            cost = cost0 + 1.0 * instance - gain * np.log1p(value) + rng.normal(0.0, 2.0)
             memory = overhead + mb_per_unit * value + rng.normal(0.0, 2.0)
             kwh = watts * seconds / 3.6e6 * rng.lognormal(0.0, 0.03)
             out.append([value, instance, round(seconds, 3), round(cost, 2), round(memory, 2),

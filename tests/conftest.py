@@ -1,0 +1,50 @@
+"""Shared fixtures: example specs, the reference data folder, compiled builds."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SPECS = sorted((REPO / "specs").glob("*.hada"))
+SHARED_DATA = Path(
+    os.environ.get(
+        "HADAC_SHARED_DATA", REPO.parent / "shared" / "data" / "sustainable-hw-dimensioning"
+    )
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="Rewrite the golden files in tests/golden/ from the current compiler output.",
+    )
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return request.config.getoption("--update-golden")
+
+
+@pytest.fixture(scope="session")
+def contract_spec(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The DESIGN.md example, next to a `data/` link to the shared reference data."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"reference data not present at {SHARED_DATA}")
+    folder = tmp_path_factory.mktemp("contract")
+    (folder / "data").symlink_to(SHARED_DATA)
+    spec = folder / "energy.hada"
+    spec.write_text((REPO / "tests" / "data" / "contract.hada").read_text())
+    return spec
+
+
+@pytest.fixture(scope="session")
+def builds(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Every spec in specs/ compiled once, by file stem."""
+    from hadac.compiler import compile_spec
+
+    out = tmp_path_factory.mktemp("builds")
+    return {spec.stem: compile_spec(spec, out / spec.stem) for spec in SPECS}

@@ -1,0 +1,84 @@
+"""Compiling: determinism, the build directory's contents, atomic writes, the contract."""
+
+from __future__ import annotations
+
+import json
+
+import joblib
+import numpy as np
+import pytest
+
+from conftest import REPO
+from hadac.builddir import BuildDir
+from hadac.compiler import compile_spec
+from hadac.errors import HadacError
+
+
+def test_compiling_twice_gives_identical_bytes(tmp_path):
+    spec = REPO / "specs" / "tiny.hada"
+    first = compile_spec(spec, tmp_path / "a").directory
+    second = compile_spec(spec, tmp_path / "b").directory
+    for name in ("model.mzn", "data.dzn", "manifest.json"):
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+def test_build_directory_holds_what_the_design_lists(builds):
+    build = builds["tiny"]
+    manifest = json.loads((build.directory / "manifest.json").read_text())
+    assert manifest["format_version"] == 1
+    assert len(manifest["spec"]["sha256"]) == 64
+    assert all(len(d["sha256"]) == 64 for d in manifest["data"])
+    assert {"hadac", "scikit-learn", "numpy", "python"} <= set(manifest["versions"])
+    # 5 pairs with data (contingency has none on cloud) x 4 targets
+    assert len(manifest["surrogates"]) == 20
+    entry = manifest["surrogates"][0]
+    for key in ("algorithm", "hardware", "target", "kind", "hyperparameters", "inputs",
+                "encoding", "size", "holdout", "model"):
+        assert key in entry
+    assert entry["inputs"] == ["nScenarios"]
+    assert entry["hyperparameters"] == {"max_depth": 6}
+    assert 0.5 < entry["holdout"]["r2"] <= 1.0
+
+
+def test_saved_models_predict_what_the_tables_hold(builds):
+    build = BuildDir(builds["tiny"].directory)
+    for entry in build.manifest["surrogates"]:
+        model = joblib.load(build.directory / entry["model"])
+        first, last = entry["size"]["configurations"]
+        param = build.manifest["params"][entry["algorithm"]][0]["array"]
+        x = np.array(build.data[param][first - 1 : last], dtype=float).reshape(-1, 1)
+        table = build.data[f"VALUE_{entry['target']}"][first - 1 : last]
+        assert model.predict(x).tolist() == table
+
+
+def test_model_names_its_spec_and_source_lines(builds):
+    text = (builds["tiny"].directory / "model.mzn").read_text()
+    assert text.startswith('% hadac model of spec "tiny" (tiny.hada)')
+    assert "% time: \"time(sec)\" in s ~ tree(max_depth = 6)    (line 37)" in text
+    assert "% constraint time <= 30 s    (line 43)" in text
+
+
+def test_failed_compile_leaves_the_previous_build_untouched(tmp_path):
+    spec = tmp_path / "spec.hada"
+    source = (REPO / "specs" / "tiny.hada").read_text().replace('"data/', f'"{REPO}/specs/data/')
+    spec.write_text(source)
+    out = tmp_path / "build"
+    compile_spec(spec, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    spec.write_text(source.replace("max_depth = 6", "max_depth = 0", 1))
+    with pytest.raises(HadacError):
+        compile_spec(spec, out)
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["build", "spec.hada"]
+
+
+def test_contract_example_compiles_on_the_reference_data(contract_spec, tmp_path):
+    build = compile_spec(contract_spec, tmp_path / "energy")
+    assert build.tables.size == 400
+    assert len(build.fitted) == 16
+    # The optimum of the fitted trees, by enumeration of the tables.
+    feasible = np.ones(build.tables.size, dtype=bool)
+    for bound, quantity in build.tables.bounds:
+        feasible &= bound.holds(quantity.values)
+    emissions = build.tables.targets["emissions"].values
+    assert np.min(emissions[feasible]) == pytest.approx(1.268945775619698e-05, rel=1e-12)

@@ -1,0 +1,43 @@
+"""Each spec in specs/ compiles to its checked-in model and data, byte for byte.
+
+`pytest --update-golden` rewrites tests/golden/ from the current output.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+import pytest
+
+from conftest import REPO, SPECS
+
+GOLDEN = REPO / "tests" / "golden"
+FILES = ("model.mzn", "data.dzn")
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("name", FILES)
+def test_compiled_output_matches_golden(spec, name, builds, update_golden):
+    produced = (builds[spec.stem].directory / name).read_text()
+    golden = GOLDEN / spec.stem / name
+    if update_golden:
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(produced)
+        return
+    assert golden.exists(), f"no golden file {golden}; run pytest --update-golden"
+    expected = golden.read_text()
+    if produced != expected:
+        diff = difflib.unified_diff(
+            expected.splitlines(keepends=True),
+            produced.splitlines(keepends=True),
+            fromfile=str(golden.relative_to(REPO)),
+            tofile=f"compiled {spec.name}",
+            n=2,
+        )
+        pytest.fail("compiled output differs from the golden file:\n" + "".join(diff), False)
+
+
+def test_every_spec_has_golden_files():
+    for spec in SPECS:
+        for name in FILES:
+            assert (GOLDEN / spec.stem / name).exists(), f"{spec.name}: missing golden {name}"
