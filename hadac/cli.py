@@ -271,6 +271,3 @@ def solvers(as_json: bool) -> None:
         )
     out.print(table)
 
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
