@@ -8,6 +8,7 @@ the solver saw, and `models/` the estimators that made them.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -15,6 +16,17 @@ import joblib
 import numpy as np
 
 from hadac.errors import HadacError
+
+@dataclass
+class Decoded:
+    """A solver's answer: the choice, and the values the model gave its targets and goals."""
+
+    algorithm: str
+    hardware: str
+    params: dict[str, float]
+    targets: dict[str, float]
+    quantities: dict[str, float]
+
 
 MODEL_FILE, DATA_FILE, MANIFEST_FILE = "model.mzn", "data.dzn", "manifest.json"
 
@@ -69,21 +81,35 @@ class BuildDir:
             self._estimators[key] = joblib.load(self.directory / entry["model"])
         return self._estimators[key]
 
-    def choice(self, config: int) -> tuple[str, str, dict[str, float | int]]:
-        """The algorithm, hardware and param values of a configuration (1-based)."""
-        for pair in self.manifest["pairs"]:
-            first, last = pair["configurations"]
-            if first <= config <= last:
-                algorithm = pair["algorithm"]
-                params = {
-                    p["name"]: self.data[p["array"]][config - 1]
-                    for p in self.manifest["params"][algorithm]
-                }
-                return algorithm, pair["hardware"], params
-        raise HadacError(f"configuration {config} is outside the model's range")
+    @property
+    def goal_and_bounds(self) -> list[dict]:
+        """The objective's entry (when there is one) and the constraints' entries."""
+        goal = self.manifest["objective"]
+        return ([goal] if goal else []) + self.manifest["constraints"]
 
-    def table_value(self, quantity: str, config: int) -> float:
-        return float(self.data[f"VALUE_{quantity}"][config - 1])
+    def decode(self, values: dict) -> Decoded:
+        """The configuration a solver's values describe, and what the model says of it."""
+        if self.manifest["model"]["shape"] == "enumerated":
+            config = int(values["config"])
+            pair = next(
+                p for p in self.manifest["pairs"]
+                if p["configurations"][0] <= config <= p["configurations"][1]
+            )
+            algorithm = pair["algorithm"]
+            params = {
+                p["name"]: self.data[p["array"]][config - 1]
+                for p in self.manifest["params"][algorithm]
+            }
+            column = lambda name: float(self.data[f"VALUE_{name}"][config - 1])  # noqa: E731
+            targets = {t["name"]: column(t["name"]) for t in self.manifest["targets"]}
+            quantities = {e["quantity"]: column(e["quantity"]) for e in self.goal_and_bounds}
+            return Decoded(algorithm, pair["hardware"], params, targets, quantities)
+        pair = self.manifest["pairs"][int(values["pair"]) - 1]
+        algorithm = pair["algorithm"]
+        params = {p["name"]: values[p["var"]] for p in self.manifest["params"][algorithm]}
+        targets = {t["name"]: float(values[t["var"]]) for t in self.manifest["targets"]}
+        quantities = {e["quantity"]: float(values[e["var"]]) for e in self.goal_and_bounds}
+        return Decoded(algorithm, pair["hardware"], params, targets, quantities)
 
     def hardware_attributes(self, hardware: str) -> dict[str, float]:
         entry = next(h for h in self.manifest["hardware"] if h["name"] == hardware)

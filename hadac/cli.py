@@ -123,7 +123,8 @@ def compile_command(ctx: click.Context, spec: Path, output: Path | None, as_json
                 "format_version": FORMAT_VERSION,
                 "ok": True,
                 "build": str(build.directory),
-                "configurations": build.tables.size,
+                "shape": build.encoded.shape,
+                "configurations": build.encoded.configurations,
                 "surrogates": len(build.fitted),
                 "seconds": build.seconds,
                 "warnings": [d.to_json() for d in build.warnings],
@@ -132,8 +133,21 @@ def compile_command(ctx: click.Context, spec: Path, output: Path | None, as_json
         return
     out.print(
         f"compiled {spec} -> {build.directory}: {len(build.fitted)} surrogates,"
-        f" {build.tables.size} configurations, {build.seconds:.2f} s"
+        f" {_shape_text(build.manifest['model'])}, {build.seconds:.2f} s"
     )
+
+
+def _shape_text(model: dict) -> str:
+    if model["shape"] == "enumerated":
+        return f"{model['configurations']} configurations enumerated"
+    return "MIP model of the surrogates' structure"
+
+
+def _size_text(surrogate: dict) -> str:
+    size = surrogate["size"]
+    if "table_rows" in size:
+        return f"{surrogate['encoding']} ({size['table_rows']} rows)"
+    return f"{surrogate['encoding']} ({size['binaries']} binaries, {size['constraints']} constraints)"
 
 
 def _fmt(value: float | None, digits: int = 4) -> str:
@@ -158,8 +172,7 @@ def show(ctx: click.Context, build_dir: Path, as_json: bool) -> None:
     model = manifest["model"]
     out.print(
         f"[bold]{manifest['spec']['name']}[/] ({manifest['spec']['file']}):"
-        f" {model['configurations']} configurations, {model['variables']} variables,"
-        f" {model['constraints']} constraints; hadac {manifest['versions']['hadac']},"
+        f" {_shape_text(model)}, {model['constraints']} constraints; hadac {manifest['versions']['hadac']},"
         f" scikit-learn {manifest['versions']['scikit-learn']}; fitted models in"
         f" {build_dir / 'models'}"
     )
@@ -173,7 +186,7 @@ def show(ctx: click.Context, build_dir: Path, as_json: bool) -> None:
             s["hardware"],
             f"{s['target']} [{s['unit']}]",
             kind,
-            f"{s['encoding']} ({s['size']['table_rows']})",
+            _size_text(s),
             str(s["rows"]),
             _fmt(s["holdout"]["r2"], 3),
             _fmt(s["holdout"]["mae"]),

@@ -25,11 +25,10 @@ import sklearn
 
 from hadac import __version__, fit
 from hadac.checks import load
-from hadac.encode import Tables, build_tables, render
+from hadac.encode import Encoded, encode, mzn_name
 from hadac.encode.render import dump_data
 from hadac.errors import Diagnostic, Reporter
 from hadac.problem import Problem
-from hadac.units import to_json
 
 FORMAT_VERSION = 1
 from hadac.builddir import DATA_FILE, MANIFEST_FILE, MODEL_FILE
@@ -41,7 +40,7 @@ class Build:
 
     directory: Path
     problem: Problem
-    tables: Tables
+    encoded: Encoded
     fitted: dict[tuple[str, str, str], fit.Fitted]
     manifest: dict
     warnings: list[Diagnostic]
@@ -99,41 +98,41 @@ def compile_spec(spec_path: Path | str, out: Path | str | None = None) -> Build:
     started = time.perf_counter()
     problem, reporter = load(spec_path)
     fitted = fit_all(problem, reporter)
-    tables = build_tables(problem, fitted)
     models = {key: model_file_name(*key) for key in fitted}
-    model_text, data = render(problem, tables, DATA_FILE, models)
-    manifest = _manifest(problem, tables, fitted, models, reporter.warnings)
+    encoded = encode(problem, fitted, models, DATA_FILE)
+    manifest = _manifest(problem, encoded, fitted, models, reporter.warnings)
     directory = Path(out) if out is not None else default_directory(problem)
-    _write_atomically(directory, model_text, data, manifest, fitted, models)
-    return Build(directory, problem, tables, fitted, manifest, reporter.warnings, time.perf_counter() - started)
+    _write_atomically(directory, encoded.model, encoded.data, manifest, fitted, models)
+    seconds = time.perf_counter() - started
+    return Build(directory, problem, encoded, fitted, manifest, reporter.warnings, seconds)
 
 
-def _manifest(problem, tables, fitted, models, warnings_) -> dict:
+def _manifest(problem: Problem, encoded: Encoded, fitted, models, warnings_) -> dict:
     spec = problem.spec
     surrogates = []
-    for pair, (first, last) in zip(problem.pairs, tables.pair_ranges):
-        inputs = [p.name for p in problem.algorithm(pair.algorithm).params]
-        for target in problem.targets:
-            key = (pair.algorithm, pair.hardware, target.name)
-            result = fitted[key]
-            surrogates.append(
-                {
-                    "algorithm": pair.algorithm,
-                    "hardware": pair.hardware,
-                    "target": target.name,
-                    "column": target.column,
-                    "unit": target.unit_text,
-                    "kind": target.kind,
-                    "hyperparameters": {k: list(v) if isinstance(v, tuple) else v for k, v in target.args.items()},
-                    "inputs": inputs,
-                    "encoding": "table",
-                    "size": {"table_rows": last - first + 1, "configurations": [first, last]},
-                    "rows": result.rows,
-                    "holdout": {"r2": result.r2, "mae": result.mae},
-                    "model": f"models/{models[key]}",
-                    "line": target.line,
-                }
-            )
+    keys = [(p.algorithm, p.hardware, t) for p in problem.pairs for t in problem.targets]
+    for (algorithm, hardware, target), encoding in zip(keys, encoded.surrogates):
+        result = fitted[(algorithm, hardware, target.name)]
+        surrogates.append(
+            {
+                "algorithm": algorithm,
+                "hardware": hardware,
+                "target": target.name,
+                "column": target.column,
+                "unit": target.unit_text,
+                "kind": target.kind,
+                "hyperparameters": {
+                    k: list(v) if isinstance(v, tuple) else v for k, v in target.args.items()
+                },
+                "inputs": [p.name for p in problem.algorithm(algorithm).params],
+                **encoding,
+                "rows": result.rows,
+                "holdout": {"r2": result.r2, "mae": result.mae},
+                "model": f"models/{models[(algorithm, hardware, target.name)]}",
+                "line": target.line,
+            }
+        )
+    ranges = encoded.tables.pair_ranges if encoded.tables else [None] * len(problem.pairs)
     return {
         "format_version": FORMAT_VERSION,
         "spec": {
@@ -160,56 +159,35 @@ def _manifest(problem, tables, fitted, models, warnings_) -> dict:
         "model": {
             "file": MODEL_FILE,
             "data": DATA_FILE,
-            "configurations": tables.size,
-            "variables": 3 + sum(len(a.params) for a in problem.algorithms) + len(tables.targets),
+            "shape": encoded.shape,
+            "configurations": encoded.configurations,
             "constraints": len(problem.bounds),
         },
         "hardware": [
             {"name": h.name, "attributes": h.numbers, "line": h.line} for h in problem.hardware
         ],
         "pairs": [
-            {"algorithm": p.algorithm, "hardware": p.hardware, "configurations": [first, last]}
-            for p, (first, last) in zip(problem.pairs, tables.pair_ranges)
+            {"algorithm": p.algorithm, "hardware": p.hardware, "configurations": r}
+            for p, r in zip(problem.pairs, ranges)
         ],
         "params": {
-            a.name: [{"name": p.name, "type": p.type, "array": f"PARAM_{a.name}_{p.name}"} for p in a.params]
+            a.name: [
+                {"name": p.name, "type": p.type, "var": f"{a.name}_{p.name}",
+                 "array": f"PARAM_{a.name}_{p.name}"}
+                for p in a.params
+            ]
             for a in problem.algorithms
         },
         "targets": [
-            {"name": t.name, "column": t.column, "unit": t.unit_text, "kind": t.kind, "line": t.line}
+            {"name": t.name, "column": t.column, "unit": t.unit_text, "kind": t.kind,
+             "var": mzn_name(t.name), "line": t.line}
             for t in problem.targets
         ],
         "solver": problem.solver,
-        "objective": _objective_json(problem, tables),
-        "constraints": [
-            {
-                "text": b.text,
-                "line": b.line,
-                "quantity": q.name,
-                "op": b.op,
-                "bound": b.bound,
-                "unit": q.unit,
-                "expr": to_json(b.expr),
-                "mzn": f"constraint rank_{q.name} {b.op} {q.threshold(b.op, b.bound)};",
-            }
-            for b, q in tables.bounds
-        ],
+        "objective": encoded.objective,
+        "constraints": encoded.constraints,
         "surrogates": surrogates,
         "warnings": [d.format() for d in warnings_],
-    }
-
-
-def _objective_json(problem: Problem, tables: Tables) -> dict | None:
-    goal = problem.goal
-    if goal is None:
-        return None
-    return {
-        "sense": goal.sense,
-        "text": goal.text,
-        "line": goal.line,
-        "quantity": tables.goal.name,
-        "unit": tables.goal.unit,
-        "expr": to_json(goal.expr),
     }
 
 

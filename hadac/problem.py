@@ -76,6 +76,7 @@ class TargetInfo:
     args: dict
     line: int
     text: str  # the surrogate as written, e.g. "tree(max_depth = 10)"
+    encoding: str | None = None  # "table" or "structure" when the spec asks for one
 
     @property
     def unit_text(self) -> str:

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 
 from hadac import runtime
-from hadac.builddir import BuildDir
+from hadac.builddir import BuildDir, Decoded
 from hadac.errors import HadacError
 from hadac.units import evaluate, from_json
 
@@ -28,14 +28,14 @@ def close(a: float, b: float, tolerance: float = TOLERANCE) -> bool:
 
 @dataclass
 class Point:
-    """A configuration with every figure re-evaluated by `predict`."""
+    """A choice with every figure re-evaluated by `predict`, beside what the solver said."""
 
-    config: int
     algorithm: str
     hardware: str
     params: dict
     predicted: dict[str, float]
     quantities: dict[str, float]  # objective and constraint quantities, by name
+    solver: Decoded
 
     def label(self) -> str:
         params = ", ".join(f"{k} = {_number(v)}" for k, v in self.params.items())
@@ -46,36 +46,40 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:.6g}"
 
 
-def evaluate_point(build: BuildDir, config: int) -> Point:
-    """Predict every target at `config` and recompute the objective and constraint quantities."""
-    algorithm, hardware, params = build.choice(config)
+def evaluate_point(build: BuildDir, values: dict) -> Point:
+    """Decode the solver's values, predict every target there, recompute goal and bounds."""
+    decoded = build.decode(values)
+    algorithm, hardware, params = decoded.algorithm, decoded.hardware, decoded.params
     predicted = {
         t["name"]: build.predict(algorithm, hardware, params, t["name"])
         for t in build.manifest["targets"]
     }
     values = {**build.hardware_attributes(hardware), **predicted}
-    quantities = {}
-    goal = build.manifest["objective"]
-    for entry in ([goal] if goal else []) + build.manifest["constraints"]:
-        quantities[entry["quantity"]] = float(evaluate(from_json(entry["expr"]), values))
-    return Point(config, algorithm, hardware, params, predicted, quantities)
+    quantities = {
+        e["quantity"]: float(evaluate(from_json(e["expr"]), values)) for e in build.goal_and_bounds
+    }
+    return Point(algorithm, hardware, params, predicted, quantities, decoded)
 
 
 def verify(build: BuildDir, point: Point) -> list[dict]:
-    """Check the solver's tables against `predict` and the constraints on predicted values.
+    """Check the solver's values against `predict` and the constraints on predicted values.
 
     Returns one row per constraint (value, bound, holds); raises `HadacError` on any
     disagreement beyond the tolerance or any violated constraint.
     """
     problems = []
     for target, value in point.predicted.items():
-        table = build.table_value(target, point.config)
-        if not close(table, value):
+        said = point.solver.targets[target]
+        if not close(said, value):
             model = f"models/{point.algorithm}__{point.hardware}__{target}.joblib"
             problems.append(
                 f"surrogate '{target}' of {point.algorithm} on {point.hardware} ({model}):"
-                f" the model's table holds {table!r} but predict gives {value!r}"
+                f" the model gives {said!r} but predict gives {value!r}"
             )
+    for entry in build.goal_and_bounds:
+        said, value = point.solver.quantities[entry["quantity"]], point.quantities[entry["quantity"]]
+        if not close(said, value):
+            problems.append(f"line {entry['line']}: '{entry['text']}': the model gives {said!r} but the predictions give {value!r}")
     rows = []
     for entry in build.manifest["constraints"]:
         value = point.quantities[entry["quantity"]]
@@ -143,6 +147,12 @@ def solve_build(
     build: BuildDir, solver: str, time_limit: float | None = None, compile_seconds: float | None = None
 ) -> Answer:
     """Solve, verify, and on infeasibility explain each constraint."""
+    if build.manifest["model"]["shape"] == "mip" and runtime.FAMILY[solver] == "CP":
+        raise HadacError(
+            f"{solver} is a CP solver and this model encodes the surrogates' structure with"
+            " continuous variables, which CP solvers do not handle reliably; use cbc or highs"
+            " (or give every param a finite domain, so that hadac enumerates)"
+        )
     info = runtime.solver_info(solver)
     started = time.perf_counter()
     result = runtime.solve([build.model_path, build.data_path], solver, time_limit)
@@ -167,18 +177,12 @@ def solve_build(
         goal["unit"] if goal else None,
         interrupted=result.interrupted,
     )
-    if "config" in result.values:
-        point = evaluate_point(build, int(result.values["config"]))
+    if result.values:
+        point = evaluate_point(build, result.values)
         answer.constraints = verify(build, point)
         answer.point = point
         if goal:
             answer.objective = point.quantities[goal["quantity"]]
-            table = build.table_value(goal["quantity"], point.config)
-            if not close(table, answer.objective):
-                raise HadacError(
-                    f"objective '{goal['text']}': the model's table holds {table!r}"
-                    f" but the verified value is {answer.objective!r}"
-                )
     elif result.status == "INFEASIBLE":
         answer.explanations = explain_infeasible(build, solver, time_limit)
     return answer
@@ -191,15 +195,13 @@ def explain_infeasible(build: BuildDir, solver: str, time_limit: float | None) -
     for entry in build.manifest["constraints"]:
         sense = "minimize" if entry["op"] == "<=" else "maximize"
         variant = model.replace(entry["mzn"], f"% dropped: {entry['mzn']}", 1)
-        variant = re.sub(
-            r"^solve .*;$", f"solve {sense} rank_{entry['quantity']};", variant, flags=re.M
-        )
+        variant = re.sub(r"^solve .*;$", f"solve {sense} {entry['var']};", variant, flags=re.M)
         result = runtime.solve([build.data_path], solver, time_limit, model_text=variant)
         head = f"{entry['text'].removeprefix('constraint ')} cannot hold:"
-        if "config" not in result.values:
+        if not result.values:
             out.append(f"{head} the other constraints cannot all hold either, even without it")
             continue
-        point = evaluate_point(build, int(result.values["config"]))
+        point = evaluate_point(build, result.values)
         value = point.quantities[entry["quantity"]]
         least = "least" if sense == "minimize" else "greatest"
         what = entry["quantity"] if entry["quantity"] in point.predicted else "value"

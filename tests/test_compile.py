@@ -74,11 +74,11 @@ def test_failed_compile_leaves_the_previous_build_untouched(tmp_path):
 
 def test_contract_example_compiles_on_the_reference_data(contract_spec, tmp_path):
     build = compile_spec(contract_spec, tmp_path / "energy")
-    assert build.tables.size == 400
+    assert build.encoded.tables.size == 400
     assert len(build.fitted) == 16
     # The optimum of the fitted trees, by enumeration of the tables.
-    feasible = np.ones(build.tables.size, dtype=bool)
-    for bound, quantity in build.tables.bounds:
+    feasible = np.ones(build.encoded.tables.size, dtype=bool)
+    for bound, quantity in build.encoded.tables.bounds:
         feasible &= bound.holds(quantity.values)
-    emissions = build.tables.targets["emissions"].values
+    emissions = build.encoded.tables.targets["emissions"].values
     assert np.min(emissions[feasible]) == pytest.approx(1.268945775619698e-05, rel=1e-12)

@@ -18,7 +18,7 @@ def test_wheel_installs_and_compiles_outside_the_checkout(tmp_path):
     (wheel,) = tmp_path.glob("hadac-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "hadac/grammar/hada.lark" in names
-    assert "hadac/templates/model.mzn.j2" in names
+    assert "hadac/templates/enumerated/model.mzn.j2" in names
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)

@@ -1,11 +1,97 @@
 """Encoders: turn fitted surrogates and the user's goal into a MiniZinc model and its data.
 
-`tables` enumerates the configurations (an algorithm on a hardware with one value of each
-param) and evaluates every surrogate on them; `render` writes the model from the Jinja
-templates in `templates/`.
+Two model shapes. When every param has a finite domain and the configurations (an
+algorithm on a hardware with one value of each param) are few enough, the *enumerated*
+model tabulates every surrogate over them and compares integer ranks: exact, and the same
+for every solver (`tables`, `render`). Otherwise the *MIP* model encodes each surrogate by
+its own structure over param variables (`mip`, with `trees`, `linear`, `mlp`).
 """
 
-from hadac.encode.render import render
-from hadac.encode.tables import Quantity, Tables, build_tables
+from __future__ import annotations
 
-__all__ = ["Quantity", "Tables", "build_tables", "render"]
+import math
+from dataclasses import dataclass
+
+from hadac.encode.names import mzn_name
+from hadac.encode.render import render, render_mip
+from hadac.encode.tables import Tables, build_tables
+from hadac.problem import Problem
+from hadac.units import pretty, to_json
+
+ENUMERATION_LIMIT = 100_000
+
+
+@dataclass
+class Encoded:
+    """A rendered model and what the manifest needs to say about it."""
+
+    shape: str  # "enumerated" or "mip"
+    model: str
+    data: dict
+    surrogates: list[dict]  # encoding and size, one per (pair, target), pair-major
+    constraints: list[dict]
+    objective: dict | None
+    configurations: int | None
+    tables: Tables | None = None
+
+
+def shape_for(problem: Problem) -> str:
+    """Enumerate when every domain is finite, the configurations few, and no target objects."""
+    if any(t.encoding == "structure" for t in problem.targets):
+        return "mip"
+    if not all(p.finite for a in problem.algorithms for p in a.params):
+        return "mip"
+    sizes = {a.name: math.prod(len(p.values) for p in a.params) for a in problem.algorithms}
+    return "enumerated" if sum(sizes[p.algorithm] for p in problem.pairs) <= ENUMERATION_LIMIT else "mip"
+
+
+def encode(problem: Problem, fitted: dict, models: dict, data_file: str) -> Encoded:
+    if shape_for(problem) == "enumerated":
+        return _enumerated(problem, fitted, models, data_file)
+    return _mip(problem, fitted, models, data_file)
+
+
+def _goal_entry(problem: Problem, quantity: str, var: str) -> dict | None:
+    goal = problem.goal
+    if goal is None:
+        return None
+    return {"sense": goal.sense, "text": goal.text, "line": goal.line, "quantity": quantity,
+            "var": var, "unit": pretty(goal.unit), "expr": to_json(goal.expr)}
+
+
+def _bound_entry(bound, quantity: str, var: str, mzn: str) -> dict:
+    return {"text": bound.text, "line": bound.line, "quantity": quantity, "var": var,
+            "op": bound.op, "bound": bound.bound, "unit": pretty(bound.unit),
+            "expr": to_json(bound.expr), "mzn": mzn}
+
+
+def _enumerated(problem, fitted, models, data_file) -> Encoded:
+    tables = build_tables(problem, fitted)
+    model, data = render(problem, tables, data_file, models)
+    surrogates = [
+        {"encoding": "table", "size": {"table_rows": last - first + 1, "configurations": [first, last]}}
+        for first, last in tables.pair_ranges
+        for _ in problem.targets
+    ]
+    constraints = [
+        _bound_entry(b, q.name, f"rank_{q.name}",
+                     f"constraint rank_{q.name} {b.op} {q.threshold(b.op, b.bound)};")
+        for b, q in tables.bounds
+    ]
+    objective = _goal_entry(problem, tables.goal.name, f"rank_{tables.goal.name}") if tables.goal else None
+    return Encoded("enumerated", model, data, surrogates, constraints, objective, tables.size, tables)
+
+
+def _mip(problem, fitted, models, data_file) -> Encoded:
+    model, data, entries, ctx = render_mip(problem, fitted, data_file, models)
+    constraints = [
+        _bound_entry(b, c["var"], c["var"], c["mzn"]) for b, c in zip(problem.bounds, ctx["constraints"])
+    ]
+    objective = None
+    if ctx["objective"]:
+        var = ctx["objective"]["var"]
+        objective = _goal_entry(problem, var, var)
+    return Encoded("mip", model, data, entries, constraints, objective, None)
+
+
+__all__ = ["Encoded", "encode", "mzn_name", "shape_for"]

@@ -12,33 +12,26 @@ import jinja2
 import numpy as np
 
 from hadac import __version__
+from hadac.encode.names import mzn_name
 from hadac.encode.tables import Quantity, Tables
 from hadac.problem import Problem
 from hadac.resources import resource_dir
 
-# MiniZinc keywords and the model's own names, which catalogue names must not shadow.
-_RESERVED = set(
-    "ann annotation any array bool case constraint default diff div else elseif endif enum"
-    " false float function if in include int intersect let list maximize minimize mod not of"
-    " op opt output par predicate record set solve string subset superset symdiff test then"
-    " true tuple type union var where xor config hardware algorithm CONFIG HARDWARE ALGORITHM"
-    " N_CONFIGS CONFIG_HARDWARE CONFIG_ALGORITHM".split()
-)
-
-
-def mzn_name(name: str) -> str:
-    """A catalogue name as a MiniZinc identifier: itself unless reserved or `_`-led."""
-    return f"{name}_" if name in _RESERVED or name.startswith("_") else name
+def _zip_index(weights: list[float], array: str) -> list[str]:
+    """`[w1, w2]`, `"x"` -> `["w1 * x[1]", "w2 * x[2]"]`: a dot product, term by term."""
+    return [f"{w!r} * {array}[{i}]" for i, w in enumerate(weights, start=1)]
 
 
 @cache
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(resource_dir("templates")),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,
     )
+    env.filters["zip_index"] = _zip_index
+    return env
 
 
 def _domain_text(values: tuple[float, ...], low: float, high: float) -> str:
@@ -56,8 +49,22 @@ def _floats(array: np.ndarray) -> list[float]:
     return [float(v) for v in array]
 
 
+def render_mip(problem: Problem, fitted: dict, data_file: str, models: dict):
+    """The MIP model's text, its data, and each surrogate's encoding and size."""
+    from hadac.encode import mip
+
+    ctx, data, entries = mip.context(problem, fitted, models)
+    model = _environment().get_template("mip/model.mzn.j2").render(
+        spec={"name": problem.name, "path": problem.spec.path.name},
+        version=__version__,
+        data_file=data_file,
+        **ctx,
+    )
+    return model, data, entries, ctx
+
+
 def render(problem: Problem, tables: Tables, data_file: str, models: dict) -> tuple[str, dict]:
-    """The model text and the data (a JSON-ready dict).
+    """The enumerated model's text and its data.
 
     `models` maps (algorithm, hardware, target) to the file name of its fitted estimator.
     """
@@ -148,7 +155,7 @@ def render(problem: Problem, tables: Tables, data_file: str, models: dict) -> tu
             "sense": problem.goal.sense,
             "var": f"rank_{tables.goal.name}",
         }
-    model = _environment().get_template("model.mzn.j2").render(
+    model = _environment().get_template("enumerated/model.mzn.j2").render(
         spec={"name": problem.name, "path": problem.spec.path.name},
         version=__version__,
         data_file=data_file,
@@ -167,7 +174,11 @@ def render(problem: Problem, tables: Tables, data_file: str, models: dict) -> tu
 
 
 def _dzn(value: object) -> str:
-    """A value in MiniZinc data syntax; strings are enum identifiers, floats their `repr`."""
+    """A value in MiniZinc data syntax; strings are enum identifiers, floats their `repr`,
+    and a list of equal-length lists a 2-d array."""
+    if isinstance(value, list) and value and isinstance(value[0], list):
+        flat = [v for row in value for v in row]
+        return f"array2d(1..{len(value)}, 1..{len(value[0])}, {_dzn(flat)})"
     if isinstance(value, list):
         return "[" + ", ".join(_dzn(v) for v in value) + "]"
     return value if isinstance(value, str) else repr(value)

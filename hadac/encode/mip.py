@@ -1,0 +1,222 @@
+"""The MIP model (COIN-BC, HiGHS): each surrogate encoded by its own structure.
+
+Used when a param is a continuous range, when the configurations are too many to enumerate,
+or when the spec asks for a structural encoding. Each (algorithm, hardware) pair has a 0/1
+choice; each algorithm has its param variables; each surrogate computes y from its
+algorithm's params (leaf selection, linear equation, ReLU network, or a lookup table over a
+point index), and g = run * y is linearised with the surrogate's own bounds, so a target is
+the sum of its g over the pairs. Objectives and constraints are affine per pair (hardware
+attributes are constants within a pair).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from hadac.encode import affine, linear, mlp, trees
+from hadac.encode.names import mzn_name
+from hadac.errors import HadacError
+from hadac.problem import AlgorithmInfo, Problem
+
+STRUCTURE = {"tree": "leaves", "forest": "leaves", "boosted": "leaves", "linear": "linear", "mlp": "relu"}
+ENCODERS = {"leaves": trees.encode, "linear": linear.encode, "relu": mlp.encode}
+TABLE_LIMIT = 10_000  # points of an algorithm's domain up to which a surrogate is a table
+
+
+def encoding_for(problem: Problem, target, algorithm: AlgorithmInfo) -> str:
+    """The target's requested encoding, else a table when the domain is small, else its structure."""
+    finite = all(p.finite for p in algorithm.params)
+    points = math.prod(len(p.values) for p in algorithm.params) if finite else math.inf
+    wanted = target.encoding
+    if wanted == "table" or (wanted is None and points <= TABLE_LIMIT):
+        if not finite:
+            raise HadacError(
+                f"{problem.spec.path}:{target.line}: '{target.name}' asks for a table but"
+                f" '{algorithm.name}' has a continuous param"
+            )
+        return "table"
+    return STRUCTURE[target.kind]
+
+
+def _domain(p) -> str:
+    if p.values is None:
+        return f"{p.low!r}..{p.high!r}"
+    if p.type == "int":
+        ints = [int(v) for v in p.values]
+        if ints == list(range(ints[0], ints[-1] + 1)):
+            return f"{ints[0]}..{ints[-1]}"
+        return "{" + ", ".join(map(str, ints)) + "}"
+    return "{" + ", ".join(repr(float(v)) for v in p.values) + "}"
+
+
+def _number(value: float) -> str:
+    return repr(float(value))
+
+
+def _widen(low: float, high: float) -> tuple[float, float]:
+    """Bounds a hair wider than exact, so float rounding in a sum never cuts a solution off."""
+    pad = 1e-9 * max(1.0, abs(low), abs(high))
+    return float(low) - pad, float(high) + pad
+
+
+def context(problem: Problem, fitted: dict, models: dict) -> tuple[dict, dict, list[dict]]:
+    """Template context, data, and per-surrogate manifest entries (encoding and size)."""
+    data: dict = {}
+    pairs = [
+        {"index": i, "algorithm": p.algorithm, "hardware": p.hardware, "line": p.line}
+        for i, p in enumerate(problem.pairs, start=1)
+    ]
+    params, inputs, points = [], {}, []
+    for algorithm in problem.algorithms:
+        names = []
+        for p in algorithm.params:
+            var = f"{algorithm.name}_{p.name}"
+            names.append(var if p.type == "float" else f"int2float({var})")
+            params.append({"algorithm": algorithm.name, "name": p.name, "var": var,
+                           "domain": _domain(p), "type": p.type, "line": p.line})
+        params_array = "[" + ", ".join(names) + "]"
+        inputs[algorithm.name] = params_array
+
+    surrogates, entries, needs_points = [], [], set()
+    targets = {t.name: {"name": t.name, "var": mzn_name(t.name), "unit": t.unit_text,
+                        "line": t.line, "text": t.text, "terms": [], "low": math.inf,
+                        "high": -math.inf} for t in problem.targets}
+    for index, pair in enumerate(problem.pairs, start=1):
+        algorithm = problem.algorithm(pair.algorithm)
+        for target in problem.targets:
+            estimator = fitted[(pair.algorithm, pair.hardware, target.name)].estimator
+            encoding = encoding_for(problem, target, algorithm)
+            sid = f"s{len(surrogates) + 1}"
+            if encoding == "table":
+                needs_points.add(algorithm.name)
+                grid = algorithm.points()
+                values = [float(v) for v in np.asarray(estimator.predict(grid), dtype=float)]
+                enc = {"template": "table.mzn.j2", "data": {"TABLE": values},
+                       "bounds": (min(values), max(values)),
+                       "size": {"table_rows": len(values)}}
+            else:
+                enc = ENCODERS[encoding](estimator, algorithm.params)
+            for key, value in enc.pop("data").items():
+                data[f"{sid}_{key}"] = value
+            low, high = _widen(*enc["bounds"])
+            y, g = f"y_{sid}", f"g_{sid}"
+            surrogates.append({
+                **enc, "id": sid, "target": target.name, "unit": target.unit_text,
+                "text": target.text, "line": target.line, "algorithm": pair.algorithm,
+                "hardware": pair.hardware, "pair": index, "encoding": encoding,
+                "model": models[(pair.algorithm, pair.hardware, target.name)],
+                "x": inputs[pair.algorithm], "point": f"point_{pair.algorithm}",
+                "y": y, "g": g, "low": _number(low), "high": _number(high),
+                "g_low": _number(min(low, 0.0)), "g_high": _number(max(high, 0.0)),
+                "inputs": len(algorithm.params),
+                "x_low": "[" + ", ".join(_number(p.low) for p in algorithm.params) + "]",
+                "x_high": "[" + ", ".join(_number(p.high) for p in algorithm.params) + "]",
+            })
+            entries.append({"encoding": encoding, "size": enc["size"]})
+            t = targets[target.name]
+            t["terms"].append(g)
+            t["low"], t["high"] = min(t["low"], low), max(t["high"], high)
+
+    for algorithm in problem.algorithms:
+        if algorithm.name in needs_points:
+            grid = algorithm.points()
+            columns = []
+            for j, p in enumerate(algorithm.params):
+                array = f"POINT_{algorithm.name}_{p.name}"
+                column = grid[:, j]
+                data[array] = [int(v) for v in column] if p.type == "int" else [float(v) for v in column]
+                columns.append({"array": array, "var": f"{algorithm.name}_{p.name}", "type": p.type})
+            points.append({"algorithm": algorithm.name, "var": f"point_{algorithm.name}",
+                           "size": len(grid), "columns": columns})
+
+    target_list = list(targets.values())
+    for t in target_list:
+        t["low"], t["high"] = _number(t["low"]), _number(t["high"])
+
+    quantities, constraints, objective = [], [], None
+    bounds_of = {t.name: (float(targets[t.name]["low"]), float(targets[t.name]["high"])) for t in problem.targets}
+    if problem.goal is not None:
+        q = _quantity(problem, problem.goal.expr, "goal", problem.goal.text, problem.goal.line, bounds_of)
+        quantities.append(q)
+        magnitude = max(abs(q["low_value"]), abs(q["high_value"]))
+        scale = 10.0 ** -math.floor(math.log10(magnitude)) if magnitude > 0 else 1.0
+        objective = {"sense": problem.goal.sense, "var": q["var"], "text": problem.goal.text,
+                     "line": problem.goal.line, "scale": _number(scale)}
+    for bound in problem.bounds:
+        q = _quantity(problem, bound.expr, f"constraint_line_{bound.line}", bound.text, bound.line, bounds_of)
+        if q["var"] not in {x["var"] for x in quantities}:
+            quantities.append(q)
+        constraints.append({"text": bound.text, "line": bound.line, "var": q["var"],
+                            "mzn": f"constraint {q['var']} {bound.op} {_number(bound.bound)};"})
+    ctx = {
+        "pairs": pairs,
+        "params": params,
+        "points": points,
+        "surrogates": surrogates,
+        "targets": target_list,
+        "quantities": [q for q in quantities if not q["is_target"]],
+        "constraints": constraints,
+        "objective": objective,
+    }
+    return ctx, data, entries
+
+
+def _quantity(problem: Problem, expr, name: str, text: str, line: int, bounds_of: dict) -> dict:
+    """A MiniZinc expression for `expr`, per pair when hardware attributes enter it."""
+    names = set(bounds_of)
+    try:
+        forms = [
+            affine.form(expr, problem.hardware_info(p.hardware).numbers, names)
+            for p in problem.pairs
+        ]
+    except affine.NotLinear as err:
+        raise HadacError(
+            f"{problem.spec.path}:{line}: '{text}' contains {err}, which a MIP solver cannot"
+            " take; give every param a finite domain so hadac can enumerate, or use"
+            " table encodings"
+        ) from None
+    lows, highs = [], []
+    for f in forms:
+        lo = hi = f.const
+        for t, c in f.coefs.items():
+            a, b = c * bounds_of[t][0], c * bounds_of[t][1]
+            lo, hi = lo + min(a, b), hi + max(a, b)
+        lows.append(lo)
+        highs.append(hi)
+    same = all(f == forms[0] for f in forms)
+    single = same and forms[0].const == 0.0 and list(forms[0].coefs.values()) == [1.0]
+    if single:
+        target = next(iter(forms[0].coefs))
+        return {"var": mzn_name(target), "is_target": True, "low_value": min(lows), "high_value": max(highs)}
+    if same:
+        f = forms[0]
+        terms = [_number(f.const)] if f.const else []
+        terms += [f"{_number(c)} * {mzn_name(t)}" for t, c in f.coefs.items()]
+    else:
+        terms = []
+        for index, f in enumerate(forms, start=1):
+            if f.const:
+                terms.append(f"{_number(f.const)} * run[{index}]")
+            for t, c in f.coefs.items():
+                sid = _term(problem, index, t)
+                terms.append(f"{_number(c)} * g_{sid}")
+    return {
+        "var": name,
+        "is_target": False,
+        "text": text,
+        "line": line,
+        "expr": " + ".join(terms) if terms else "0.0",
+        "low": _number(min(lows)),
+        "high": _number(max(highs)),
+        "low_value": min(lows),
+        "high_value": max(highs),
+    }
+
+
+def _term(problem: Problem, pair_index: int, target: str) -> str:
+    """The surrogate id of `target` on the pair_index-th pair (ids follow pair, then target)."""
+    per_pair = len(problem.targets)
+    position = next(i for i, t in enumerate(problem.targets) if t.name == target)
+    return f"s{(pair_index - 1) * per_pair + position + 1}"
