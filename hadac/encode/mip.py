@@ -61,6 +61,34 @@ def _widen(low: float, high: float) -> tuple[float, float]:
     return float(low) - pad, float(high) + pad
 
 
+def surrogate(estimator, algorithm: AlgorithmInfo, encoding: str, sid: str, x: str) -> tuple[dict, dict]:
+    """One surrogate's template context and data; `x` is the MiniZinc array of its inputs.
+
+    Its template defines `y_<sid>` from `x` (or, for a table, from `point_<algorithm>`).
+    """
+    if encoding == "table":
+        values = [float(v) for v in np.asarray(estimator.predict(algorithm.points()), dtype=float)]
+        enc = {"template": "table.mzn.j2", "data": {"TABLE": values},
+               "bounds": (min(values), max(values)), "size": {"table_rows": len(values)}}
+    else:
+        enc = ENCODERS[encoding](estimator, algorithm.params)
+    data = {f"{sid}_{key}": value for key, value in enc.pop("data").items()}
+    low, high = _widen(*enc.pop("bounds"))
+    return {
+        **enc,
+        "id": sid,
+        "encoding": encoding,
+        "x": x,
+        "point": f"point_{algorithm.name}",
+        "y": f"y_{sid}",
+        "low": _number(low),
+        "high": _number(high),
+        "inputs": len(algorithm.params),
+        "x_low": "[" + ", ".join(_number(p.low) for p in algorithm.params) + "]",
+        "x_high": "[" + ", ".join(_number(p.high) for p in algorithm.params) + "]",
+    }, data
+
+
 def context(problem: Problem, fitted: dict, models: dict) -> tuple[dict, dict, list[dict]]:
     """Template context, data, and per-surrogate manifest entries (encoding and size)."""
     data: dict = {}
@@ -91,28 +119,16 @@ def context(problem: Problem, fitted: dict, models: dict) -> tuple[dict, dict, l
             sid = f"s{len(surrogates) + 1}"
             if encoding == "table":
                 needs_points.add(algorithm.name)
-                grid = algorithm.points()
-                values = [float(v) for v in np.asarray(estimator.predict(grid), dtype=float)]
-                enc = {"template": "table.mzn.j2", "data": {"TABLE": values},
-                       "bounds": (min(values), max(values)),
-                       "size": {"table_rows": len(values)}}
-            else:
-                enc = ENCODERS[encoding](estimator, algorithm.params)
-            for key, value in enc.pop("data").items():
-                data[f"{sid}_{key}"] = value
-            low, high = _widen(*enc["bounds"])
-            y, g = f"y_{sid}", f"g_{sid}"
+            enc, enc_data = surrogate(estimator, algorithm, encoding, sid, inputs[pair.algorithm])
+            data.update(enc_data)
+            low, high = float(enc["low"]), float(enc["high"])
+            g = f"g_{sid}"
             surrogates.append({
-                **enc, "id": sid, "target": target.name, "unit": target.unit_text,
+                **enc, "target": target.name, "unit": target.unit_text,
                 "text": target.text, "line": target.line, "algorithm": pair.algorithm,
-                "hardware": pair.hardware, "pair": index, "encoding": encoding,
+                "hardware": pair.hardware, "pair": index,
                 "model": models[(pair.algorithm, pair.hardware, target.name)],
-                "x": inputs[pair.algorithm], "point": f"point_{pair.algorithm}",
-                "y": y, "g": g, "low": _number(low), "high": _number(high),
-                "g_low": _number(min(low, 0.0)), "g_high": _number(max(high, 0.0)),
-                "inputs": len(algorithm.params),
-                "x_low": "[" + ", ".join(_number(p.low) for p in algorithm.params) + "]",
-                "x_high": "[" + ", ".join(_number(p.high) for p in algorithm.params) + "]",
+                "g": g, "g_low": _number(min(low, 0.0)), "g_high": _number(max(high, 0.0)),
             })
             entries.append({"encoding": encoding, "size": enc["size"]})
             t = targets[target.name]

@@ -63,6 +63,11 @@ def render_mip(problem: Problem, fitted: dict, data_file: str, models: dict):
     return model, data, entries, ctx
 
 
+def render_surrogate(ctx: dict) -> str:
+    """One surrogate's MIP encoding on its own, as the MIP model includes it."""
+    return _environment().get_template("mip/" + ctx["template"]).render(s=ctx)
+
+
 def render(problem: Problem, tables: Tables, data_file: str, models: dict) -> tuple[str, dict]:
     """The enumerated model's text and its data.
 

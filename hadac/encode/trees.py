@@ -75,15 +75,16 @@ def encode(estimator, params: tuple[ParamDomain, ...]) -> dict:
         offset, scale = float(estimator.init_.constant_[0][0]), float(estimator.learning_rate)
     else:
         raise TypeError(f"not a tree ensemble: {type(estimator).__name__}")
-    tree_of, values, lows, highs = [], [], [], []
+    first, last, values, lows, highs = [], [], [], [], []
     low_bound = high_bound = 0.0
-    for index, tree in enumerate(trees, start=1):
+    for tree in trees:
         found = leaves(tree, params)
         tree_values = [value for _, value in found]
         low_bound += min(tree_values)
         high_bound += max(tree_values)
+        first.append(len(values) + 1)
+        last.append(len(values) + len(found))
         for box, value in found:
-            tree_of.append(index)
             values.append(value)
             lows.append([lo for lo, _ in box])
             highs.append([hi for _, hi in box])
@@ -94,7 +95,7 @@ def encode(estimator, params: tuple[ParamDomain, ...]) -> dict:
         "leaves": len(values),
         "offset": offset,
         "scale": scale,
-        "data": {"TREE": tree_of, "LEAF": values, "LOW": lows, "HIGH": highs},
+        "data": {"FIRST": first, "LAST": last, "LEAF": values, "LOW": lows, "HIGH": highs},
         "bounds": bounds,
         "size": {"binaries": len(values), "constraints": len(trees) * (1 + 2 * len(params)) + 1},
     }
