@@ -7,14 +7,16 @@ errors at once.
 
 from __future__ import annotations
 
-
+import csv
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from hadac import ast, fit
-from hadac.errors import HadacError, Reporter
+from hadac.errors import Reporter
+from hadac.parser import parse_file
 from hadac.problem import (
     AlgorithmInfo,
     Bound,
@@ -25,7 +27,6 @@ from hadac.problem import (
     Problem,
     TargetInfo,
 )
-from hadac.parser import parse_file
 from hadac.units import Op, Typer, evaluate, names_in, parse_unit
 
 SOLVERS = ("cbc", "highs", "gecode", "chuffed")
@@ -40,7 +41,8 @@ def check(spec: ast.Spec) -> tuple[Problem, Reporter]:
     algorithms = [_algorithm(a, reporter) for a in spec.algorithms]
     targets = [t for t in (_target(t, reporter) for t in spec.targets) if t is not None]
     units = _expression_units(spec, targets, reporter)
-    typer = Typer(units, reporter)
+    invalid = frozenset(t.name for t in spec.targets) - {t.name for t in targets}
+    typer = Typer(units, reporter, invalid)
     goal = _goal(spec, typer, reporter)
     bounds = [b for b in (_bound(c, typer, spec) for c in spec.constraints) if b is not None]
     _attributes_defined(spec, goal, bounds, reporter)
@@ -56,7 +58,7 @@ def check(spec: ast.Spec) -> tuple[Problem, Reporter]:
 
 
 def _duplicates(spec: ast.Spec, reporter: Reporter) -> None:
-    def unique(items, what):
+    def unique(items, what, where=""):
         seen: dict[str, ast.Pos] = {}
         for item in items:
             name = item.hardware if isinstance(item, ast.DataBinding) else item.name
@@ -64,7 +66,7 @@ def _duplicates(spec: ast.Spec, reporter: Reporter) -> None:
                 first = seen[name]
                 reporter.error(
                     item.pos,
-                    f"duplicate {what} '{name}' (first declared at line {first.line})",
+                    f"duplicate {what} '{name}'{where} (first declared at line {first.line})",
                     len(name),
                 )
             else:
@@ -74,10 +76,10 @@ def _duplicates(spec: ast.Spec, reporter: Reporter) -> None:
     unique(spec.algorithms, "algorithm")
     unique(spec.targets, "target")
     for hw in spec.hardware:
-        unique(hw.attributes, f"attribute of {hw.name}:")
+        unique(hw.attributes, "attribute", f" in hardware '{hw.name}'")
     for algorithm in spec.algorithms:
-        unique(algorithm.params, f"param of {algorithm.name}:")
-        unique(algorithm.data, f"data binding of {algorithm.name} for hardware")
+        unique(algorithm.params, "param", f" in algorithm '{algorithm.name}'")
+        unique(algorithm.data, "data binding for hardware", f" in algorithm '{algorithm.name}'")
 
 
 def _hardware(hw: ast.Hardware, reporter: Reporter) -> HardwareInfo:
@@ -97,7 +99,11 @@ def _hardware(hw: ast.Hardware, reporter: Reporter) -> HardwareInfo:
     for code in (location,) if isinstance(location, str) else location or ():
         if not (len(code) == 3 and code.isalpha() and code.isupper()):
             pos = hw.attribute("location").pos
-            reporter.error(pos, f"location '{code}' is not an ISO 3166 alpha-3 code like \"ITA\"")
+            reporter.error(
+                pos,
+                f"location '{code}' is not an ISO 3166 alpha-3 code like \"ITA\"",
+                len("location"),
+            )
     cores = hw.attribute("cores")
     if cores is not None and not (
         isinstance(cores.value, ast.Quantity) and cores.value.is_int and cores.value.value >= 1
@@ -125,14 +131,22 @@ def _param(param: ast.Param, reporter: Reporter) -> ParamDomain | None:
         low, high = domain.low, domain.high
         if is_int and not (float(low).is_integer() and float(high).is_integer()):
             reporter.error(
-                domain.pos, f"int param '{param.name}' has float bounds {low!r}..{high!r}"
+                domain.pos,
+                f"int param '{param.name}' has non-integer bounds {low!r}..{high!r};"
+                " write integers or declare it float",
             )
             return None
         if low > high:
-            reporter.error(domain.pos, f"empty domain {low!r}..{high!r}: the low end is above the high end")
+            reporter.error(
+                domain.pos,
+                f"empty domain {low!r}..{high!r} for '{param.name}':"
+                " the low end is above the high end",
+            )
             return None
         if is_int and high - low + 1 > MAX_SET_VALUES:
-            reporter.error(domain.pos, f"domain of '{param.name}' has more than {MAX_SET_VALUES} values")
+            reporter.error(
+                domain.pos, f"domain of '{param.name}' has more than {MAX_SET_VALUES} values"
+            )
             return None
         values = tuple(float(v) for v in range(int(low), int(high) + 1)) if is_int else None
         return ParamDomain(param.name, param.type, float(low), float(high), values, param.pos.line)
@@ -141,7 +155,10 @@ def _param(param: ast.Param, reporter: Reporter) -> ParamDomain | None:
         reporter.error(domain.pos, f"int param '{param.name}' has the non-integer value {bad!r}")
         return None
     if len(set(domain.values)) != len(domain.values):
-        reporter.error(domain.pos, f"the values of '{param.name}' repeat")
+        again = next(v for i, v in enumerate(domain.values) if v in domain.values[:i])
+        reporter.error(
+            domain.pos, f"the value {again!r} appears twice in the set of '{param.name}'"
+        )
         return None
     values = tuple(sorted(float(v) for v in domain.values))
     return ParamDomain(param.name, param.type, values[0], values[-1], values, param.pos.line)
@@ -158,8 +175,10 @@ def _target(target: ast.Target, reporter: Reporter) -> TargetInfo | None:
         return None
     start = target.surrogate.pos
     line = target.surrogate.pos.line
-    text = reporter.source.splitlines()[line - 1][start.column - 1 :].split("#")[0].strip()
-    return TargetInfo(target.name, target.column, unit, target.surrogate.kind, args, target.pos.line, text)
+    text = reporter.source.split("\n")[line - 1][start.column - 1 :].split("#")[0].strip()
+    return TargetInfo(
+        target.name, target.column, unit, target.surrogate.kind, args, target.pos.line, text
+    )
 
 
 def _expression_units(spec: ast.Spec, targets: list[TargetInfo], reporter: Reporter) -> dict:
@@ -170,24 +189,31 @@ def _expression_units(spec: ast.Spec, targets: list[TargetInfo], reporter: Repor
             if not isinstance(attr.value, ast.Quantity):
                 continue
             if attr.name in {t.name for t in spec.targets}:
-                reporter.error(attr.pos, f"attribute '{attr.name}' has the name of a target", len(attr.name))
+                reporter.error(
+                    attr.pos, f"attribute '{attr.name}' has the name of a target", len(attr.name)
+                )
                 continue
             try:
-                unit = parse_unit(attr.value.unit) if attr.value.unit else parse_unit("dimensionless")
+                unit = (
+                    parse_unit(attr.value.unit) if attr.value.unit else parse_unit("dimensionless")
+                )
             except ValueError:
                 continue  # reported with the hardware
             known = units.setdefault(attr.name, unit)
             if known.dimensionality != unit.dimensionality:
                 reporter.error(
                     attr.value.pos,
-                    f"attribute '{attr.name}' has unit {unit:~} here but {known:~} on another hardware",
+                    f"attribute '{attr.name}' has unit {unit:~} here"
+                    f" but {known:~} on another hardware",
                 )
     return units
 
 
 def _goal(spec: ast.Spec, typer: Typer, reporter: Reporter) -> Goal | None:
     for extra in spec.objectives[1:]:
-        reporter.error(extra.pos, "a spec has one objective; this is a second one", len(extra.sense))
+        reporter.error(
+            extra.pos, "a spec has one objective; this is a second one", len(extra.sense)
+        )
     if not spec.objectives:
         return None
     objective = spec.objectives[0]
@@ -224,7 +250,7 @@ def _bound(constraint: ast.Constraint, typer: Typer, spec: ast.Spec) -> Bound | 
 
 
 def _statement_text(spec: ast.Spec, pos: ast.Pos) -> str:
-    line = spec.source.splitlines()[pos.line - 1]
+    line = spec.source.split("\n")[pos.line - 1]
     return " ".join(line[pos.column - 1 :].split("#")[0].split())
 
 
@@ -240,7 +266,8 @@ def _attributes_defined(spec, goal, bounds, reporter) -> None:
                 if attr is None or not isinstance(attr.value, ast.Quantity):
                     reporter.error(
                         hw.pos,
-                        f"hardware '{hw.name}' has no numeric attribute '{name}', used at line {line}",
+                        f"hardware '{hw.name}' has no numeric attribute '{name}',"
+                        f" used at line {line}",
                         len(hw.name),
                     )
 
@@ -261,16 +288,25 @@ def _solver(spec: ast.Spec, reporter: Reporter) -> str | None:
 def _pairs(spec, algorithms, targets, reporter) -> list[Pair]:
     hardware_names = {h.name for h in spec.hardware}
     pairs = []
-    for algorithm, info in zip(spec.algorithms, algorithms):
+    for algorithm, info in zip(spec.algorithms, algorithms, strict=True):
         for binding in algorithm.data:
             if binding.hardware not in hardware_names:
                 reporter.error(
                     binding.pos,
-                    f"unknown hardware '{binding.hardware}' (declared: {', '.join(sorted(hardware_names)) or 'none'})",
+                    f"unknown hardware '{binding.hardware}'"
+                    f" (declared: {', '.join(sorted(hardware_names)) or 'none'})",
                     len(binding.hardware),
                 )
                 continue
-            path = (spec.path.parent / binding.path).resolve()
+            try:
+                path = (spec.path.parent / binding.path).resolve()
+            except (OSError, ValueError, RuntimeError) as err:  # a NUL byte, a symlink loop
+                reporter.error(
+                    binding.path_pos,
+                    f"invalid data file path {binding.path!r}: {err}",
+                    len(binding.path) + 2,
+                )
+                continue
             frame = _read_data(path, binding, info, targets, reporter)
             if frame is not None:
                 pairs.append(Pair(algorithm.name, binding.hardware, path, frame, binding.pos.line))
@@ -284,8 +320,26 @@ def _read_data(path: Path, binding, info: AlgorithmInfo, targets, reporter) -> p
         reporter.error(binding.path_pos, f"data file not found: {path}", len(binding.path) + 2)
         return None
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as err:
+        with warnings.catch_warnings():
+            # index_col=False: rows longer than the header must not silently shift into an index
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, index_col=False)
+    except pd.errors.EmptyDataError:
+        reporter.data_error(
+            path, None, None, "the file is empty; expected a header row of column names"
+        )
+        return None
+    except (pd.errors.ParserWarning, pd.errors.ParserError) as err:
+        row = _long_row(path)
+        if row is None and isinstance(err, pd.errors.ParserError):
+            reporter.data_error(path, None, None, f"cannot read CSV: {str(err).strip()}")
+        else:
+            what = "this row has" if row else "some rows have"
+            reporter.data_error(
+                path, row, None, f"{what} more fields than the header (a stray comma?)"
+            )
+        return None
+    except (UnicodeDecodeError, OSError) as err:
         reporter.data_error(path, None, None, f"cannot read CSV: {str(err).strip()}")
         return None
     columns = [p.name for p in info.params] + [t.column for t in targets]
@@ -293,7 +347,7 @@ def _read_data(path: Path, binding, info: AlgorithmInfo, targets, reporter) -> p
     for column in missing:
         reporter.error(
             binding.path_pos,
-            f"{shown} has no column \"{column}\" (it has: {', '.join(frame.columns)})",
+            f'{shown} has no column "{column}" (it has: {", ".join(frame.columns)})',
             len(binding.path) + 2,
         )
     if missing:
@@ -310,8 +364,17 @@ def _read_data(path: Path, binding, info: AlgorithmInfo, targets, reporter) -> p
             first = int(np.flatnonzero(bad.to_numpy())[0])
             more = int(bad.sum()) - 1
             value = text.iloc[first]
-            what = "empty value" if value == "" else f"not a finite number: {value!r}"
-            tail = f" ({more} more rows like it)" if more else ""
+            if value == "":
+                what = "empty value; expected a number"
+            elif np.isnan(values.iloc[first]) and value.lower() not in ("nan", "-nan", "+nan"):
+                what = f"expected a number, got {value!r}"
+            else:
+                what = f"expected a finite number, got {value!r}"
+            tail = (
+                f" ({more} more bad {'row' if more == 1 else 'rows'} in this column)"
+                if more
+                else ""
+            )
             reporter.data_error(path, first + 2, column, what + tail)
             continue
         out[column] = values.to_numpy(dtype=float)
@@ -327,10 +390,31 @@ def _read_data(path: Path, binding, info: AlgorithmInfo, targets, reporter) -> p
                 path,
                 first + 2,
                 param.name,
-                f"value {column[first]!r} is outside the declared domain of '{param.name}'"
-                f" ({int(outside.sum())} rows)",
+                f"value {_show(column[first])} is outside the declared domain of '{param.name}'"
+                f" ({_rows(int(outside.sum()))} outside in this file)",
             )
     return frame
+
+
+def _long_row(path: Path) -> int | None:
+    """The line number of the first row with more fields than the header, if csv finds one."""
+    try:
+        with path.open(newline="", encoding="utf-8") as file:
+            reader = csv.reader(file)
+            width = len(next(reader, []))
+            return next((reader.line_num for row in reader if len(row) > width), None)
+    except (csv.Error, OSError, UnicodeDecodeError):
+        return None
+
+
+def _show(value: float) -> str:
+    """A data value as a person writes it: 2, 2.5, 1e-05 (not np.float64(2.0))."""
+    value = float(value)
+    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+
+
+def _rows(count: int) -> str:
+    return f"{count} row" if count == 1 else f"{count} rows"
 
 
 def _inside(column: np.ndarray, param: ParamDomain) -> np.ndarray:
@@ -342,6 +426,3 @@ def _inside(column: np.ndarray, param: ParamDomain) -> np.ndarray:
 def load(path: Path | str) -> tuple[Problem, Reporter]:
     """Parse and check a spec file."""
     return check(parse_file(path))
-
-
-

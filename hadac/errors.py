@@ -40,11 +40,12 @@ class Diagnostic:
         """`file:line:col: error: message`, then the source line and a caret under the spot."""
         text = f"{self.location}: {self.severity}: {self.message}"
         if self.source is not None and self.pos is not None:
-            lines = self.source.splitlines()
+            lines = self.source.split("\n")  # as the parser counts lines: not at \f or \x1c
             if 0 < self.pos.line <= len(lines):
-                line = lines[self.pos.line - 1]
+                line = lines[self.pos.line - 1].rstrip("\r")
                 gutter = f"{self.pos.line:>5} | "
-                caret = " " * (self.pos.column - 1) + "^" * max(1, self.length)
+                indent = "".join(c if c == "\t" else " " for c in line[: self.pos.column - 1])
+                caret = indent + "^" * max(1, self.length)
                 text += f"\n{gutter}{line}\n{' ' * (len(gutter) - 2)}| {caret}"
         return text
 

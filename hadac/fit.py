@@ -7,11 +7,12 @@ the same data give the same model.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from sklearn.base import RegressorMixin
+from sklearn.compose import TransformedTargetRegressor
 from sklearn.ensemble import GradientBoostingRegressor, RandomForestRegressor
 from sklearn.linear_model import LinearRegression
 from sklearn.metrics import mean_absolute_error, r2_score
@@ -19,7 +20,6 @@ from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.compose import TransformedTargetRegressor
 from sklearn.tree import DecisionTreeRegressor
 
 from hadac import ast
@@ -115,11 +115,15 @@ def validate(surrogate: ast.Surrogate, reporter: Reporter) -> dict | None:
         seen.add(given.name)
         problem = _check_value(given.value, spec)
         if problem:
-            reporter.error(given.pos, f"{surrogate.kind}({given.name} = ...): {problem}")
+            reporter.error(
+                given.pos, f"{surrogate.kind}({given.name} = ...): {problem}", len(given.name)
+            )
             ok = False
             continue
-        values[given.name] = tuple(int(v) for v in given.value) if spec.type == "int list" else (
-            int(given.value) if spec.type == "int" else float(given.value)
+        values[given.name] = (
+            tuple(int(v) for v in given.value)
+            if spec.type == "int list"
+            else (int(given.value) if spec.type == "int" else float(given.value))
         )
     return values if ok else None
 
@@ -130,8 +134,10 @@ def _check_value(value: object, spec: Arg) -> str | None:
     if spec.type == "int list" and (not isinstance(value, tuple) or not value):
         return "expected a non-empty list of integers, e.g. [16, 16]"
     for item in items:
-        if isinstance(item, (str, tuple)):
-            return f"expected a number, got {item!r}"
+        if isinstance(item, tuple):
+            return f"expected a number, got the list [{', '.join(map(repr, item))}]"
+        if isinstance(item, str):
+            return f"expected a number, got the string {item!r}"
         if spec.type != "float" and not float(item).is_integer():
             return f"expected an integer, got {item!r}"
         if item < spec.minimum or (spec.maximum is not None and item > spec.maximum):

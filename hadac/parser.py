@@ -6,6 +6,7 @@ dataclasses carrying source positions, and Lark's syntax errors into diagnostics
 
 from __future__ import annotations
 
+import math
 from functools import cache
 from pathlib import Path
 
@@ -62,7 +63,9 @@ def _unquote(token: Token) -> str:
 
 def _number(token: Token, negative: bool = False) -> float | int:
     text = str(token)
-    value: float | int = int(text) if text.isdigit() else float(text)
+    value: float | int = float(text)  # inf when too large; the transformer reports that
+    if text.isdigit() and math.isfinite(value):
+        value = int(text.lstrip("0") or "0")  # finite, so at most 309 digits after the zeros
     return -value if negative else value
 
 
@@ -74,6 +77,17 @@ class _ToAst(Transformer):
         super().__init__()
         self.path = path
         self.source = source
+        self.errors: list[Diagnostic] = []
+
+    def _finite(self, token: Token, value: float | int) -> float | int:
+        if not math.isfinite(value):
+            shown = str(token) if len(token) <= 20 else f"{str(token)[:20]}..."
+            message = f"number {shown} is too large (the largest is about 1.8e308)"
+            diagnostic = Diagnostic(
+                message, self.path, _pos(token), len(token), "error", self.source
+            )
+            self.errors.append(diagnostic)
+        return value
 
     def start(self, meta, items):
         spec = ast.Spec(self.path, self.source)
@@ -110,7 +124,7 @@ class _ToAst(Transformer):
         negative = items[0].type == "MINUS"
         number = items[1] if negative else items[0]
         unit = items[-1] if items[-1].type == "UNIT" else None
-        value = _number(number, negative)
+        value = self._finite(number, _number(number, negative))
         return ast.Quantity(
             float(value),
             str(unit).strip() if unit is not None else None,
@@ -136,7 +150,7 @@ class _ToAst(Transformer):
         return ast.Param(str(name), str(type_), domain, _pos(name))
 
     def number(self, meta, items):
-        return _number(items[-1], negative=len(items) == 2), _pos(items[0])
+        return self._finite(items[-1], _number(items[-1], len(items) == 2)), _pos(items[0])
 
     def range_domain(self, meta, items):
         (low, pos), (high, _) = items
@@ -201,7 +215,9 @@ def _expected(terminals: set[str]) -> str:
     names = sorted({_TERMINAL_NAMES.get(t, f"'{t.lower()}'") for t in terminals})
     if len(names) > 8:
         return ""
-    return "; expected " + (names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1])
+    return "; expected " + (
+        names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    )
 
 
 def _syntax_error(err: UnexpectedInput, path: Path, source: str) -> Diagnostic:
@@ -214,7 +230,9 @@ def _syntax_error(err: UnexpectedInput, path: Path, source: str) -> Diagnostic:
     if isinstance(err, UnexpectedEOF) or (
         isinstance(err, UnexpectedToken) and err.token.type == "$END"
     ):
-        lines = source.splitlines() or [""]
+        lines = [line.rstrip("\r") for line in source.split("\n")]  # as Lark counts lines
+        while len(lines) > 1 and not lines[-1].strip():
+            lines.pop()
         pos = ast.Pos(len(lines), len(lines[-1]) + 1)
         return Diagnostic(
             "unexpected end of file" + _expected(err.expected), path, pos, 1, "error", source
@@ -235,7 +253,11 @@ def parse(source: str, path: Path | str = "<spec>") -> ast.Spec:
         tree = _lark().parse(source)
     except UnexpectedInput as err:
         raise HadacError(_syntax_error(err, path, source)) from None
-    return _ToAst(path, source).transform(tree)
+    transformer = _ToAst(path, source)
+    spec = transformer.transform(tree)
+    if transformer.errors:
+        raise HadacError(transformer.errors)
+    return spec
 
 
 def parse_file(path: Path | str) -> ast.Spec:

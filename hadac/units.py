@@ -109,7 +109,7 @@ def names_in(expr: Lowered) -> set[str]:
 
 
 def _tidy(value: float) -> float:
-    """Round away binary noise from unit conversions: 30 mg is 3e-05 kg, not 2.9999999999999997e-05."""
+    """Round away binary noise from unit conversions: 30 mg is 3e-05 kg, not 2.99...97e-05."""
     return float(f"{value:.15g}")
 
 
@@ -128,12 +128,16 @@ class Typer:
     """Checks the units of expressions and lowers them.
 
     `units` maps each name usable in an expression to the unit its values are stored in.
-    Errors go to the reporter; a failed expression lowers to None.
+    Errors go to the reporter; a failed expression lowers to None. Names in `invalid` are
+    declared but already reported as broken: they fail quietly rather than as unknown.
     """
 
-    def __init__(self, units: dict[str, pint.Unit], reporter: Reporter):
+    def __init__(
+        self, units: dict[str, pint.Unit], reporter: Reporter, invalid: frozenset[str] = frozenset()
+    ):
         self.units = units
         self.reporter = reporter
+        self.invalid = invalid
 
     def lower(self, expr: ast.Expr) -> tuple[Lowered, pint.Unit | None] | None:
         """The lowered expression and its unit (None for a bare number)."""
@@ -147,6 +151,8 @@ class Typer:
                 return None
             return Const(expr.value), unit
         if isinstance(expr, ast.Ref):
+            if expr.name in self.invalid and expr.name not in self.units:
+                return None
             if expr.name not in self.units:
                 known = ", ".join(sorted(self.units)) or "none"
                 self.reporter.error(
@@ -164,11 +170,27 @@ class Typer:
         if left is None or right is None:
             return None
         if expr.op in "*/":
+            if expr.op == "/" and right[0] == Const(0.0):
+                self.reporter.error(expr.pos, "division by zero")
+                return None
+            for unit in (left[1], right[1]):
+                if unit is not None and not _linear(unit):
+                    verb = "multiply" if expr.op == "*" else "divide"
+                    self.reporter.error(
+                        expr.pos,
+                        f"cannot {verb} with {pretty(unit)}: it is an offset or logarithmic unit;"
+                        " use an absolute one such as K",
+                    )
+                    return None
             unit = _combine(left[1], right[1], expr.op)
             lowered = fold(expr.op, left[0], right[0])
             if unit is None:
                 return lowered, None
-            simple = registry().Quantity(1.0, unit).to_reduced_units()
+            try:
+                simple = registry().Quantity(1.0, unit).to_reduced_units()
+            except (pint.errors.PintError, ArithmeticError):
+                self.reporter.error(expr.pos, f"cannot simplify the unit {pretty(unit)}")
+                return None
             return scaled(lowered, float(simple.magnitude)), simple.units
         joined = self.join(left, right, expr.pos, f"'{expr.op}'")
         if joined is None:
@@ -187,11 +209,47 @@ class Typer:
         if not compatible(lunit, runit):
             self.reporter.error(
                 pos,
-                f"incompatible units for {what}: {pretty(lunit)} and {pretty(runit)}",
+                f"incompatible units for {what}: {_said(lunit)} and {_said(runit)}",
                 len(what) - 2,
             )
             return None
-        return (lexpr, lunit), (scaled(rexpr, factor(runit, lunit)), lunit)
+        if lunit == runit:
+            return (lexpr, lunit), (rexpr, lunit)
+        if not (_linear(lunit) and _linear(runit)):
+            self.reporter.error(
+                pos,
+                f"cannot convert {pretty(runit)} to {pretty(lunit)} for {what}: offset and"
+                f" logarithmic units do not scale; write both sides in {pretty(lunit)}",
+                len(what) - 2,
+            )
+            return None
+        try:
+            by = factor(runit, lunit)
+        except ArithmeticError:
+            self.reporter.error(
+                pos,
+                f"cannot convert {pretty(runit)} to {pretty(lunit)}: out of range",
+                len(what) - 2,
+            )
+            return None
+        return (lexpr, lunit), (scaled(rexpr, by), lunit)
+
+
+def _linear(unit: pint.Unit) -> bool:
+    """Whether converting `unit` is a plain factor: not degC or degF (offset), not dB (log)."""
+    try:
+        return registry().Quantity(0.0, unit).to_base_units().magnitude == 0.0
+    except ArithmeticError:  # a factor too large for a float, like ks^400: still a factor
+        return True
+    except pint.errors.PintError:
+        return False
+
+
+def _said(unit: pint.Unit) -> str:
+    """A unit and its dimension for a message: `kg ([mass])`, or `dimensionless`."""
+    text = pretty(unit)
+    dims = registry().Quantity(1.0, unit).dimensionality
+    return f"{text} ({dims})" if text and dims else "dimensionless"
 
 
 def _combine(a: pint.Unit | None, b: pint.Unit | None, op: str) -> pint.Unit | None:
