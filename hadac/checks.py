@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import warnings
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -164,8 +165,29 @@ def _param(param: ast.Param, reporter: Reporter) -> ParamDomain | None:
     return ParamDomain(param.name, param.type, values[0], values[-1], values, param.pos.line)
 
 
+ENCODINGS = ("table", "structure")
+
+
+def _encoding(target: ast.Target, reporter: Reporter) -> tuple[str | None, ast.Surrogate]:
+    """The `encoding = table|structure` argument, taken out of the surrogate's own arguments."""
+    encoding, kept = None, []
+    for arg in target.surrogate.args:
+        if arg.name != "encoding":
+            kept.append(arg)
+        elif arg.value in ENCODINGS:
+            encoding = arg.value
+        else:
+            reporter.error(
+                arg.pos,
+                f"encoding must be table or structure, not {arg.value!r}",
+                len(arg.name),
+            )
+    return encoding, dataclasses.replace(target.surrogate, args=tuple(kept))
+
+
 def _target(target: ast.Target, reporter: Reporter) -> TargetInfo | None:
-    args = fit.validate(target.surrogate, reporter)
+    encoding, surrogate = _encoding(target, reporter)
+    args = fit.validate(surrogate, reporter)
     try:
         unit = parse_unit(target.unit)
     except ValueError as err:
@@ -177,7 +199,7 @@ def _target(target: ast.Target, reporter: Reporter) -> TargetInfo | None:
     line = target.surrogate.pos.line
     text = reporter.source.split("\n")[line - 1][start.column - 1 :].split("#")[0].strip()
     return TargetInfo(
-        target.name, target.column, unit, target.surrogate.kind, args, target.pos.line, text
+        target.name, target.column, unit, surrogate.kind, args, target.pos.line, text, encoding
     )
 
 

@@ -59,19 +59,19 @@ def _mlp(args: dict) -> RegressorMixin:
 KINDS: dict[str, Kind] = {
     "linear": Kind({}, lambda a: LinearRegression()),
     "tree": Kind(
-        {"max_depth": Arg("int", 10)},
+        {"max_depth": Arg("int", 10, maximum=64)},
         lambda a: DecisionTreeRegressor(max_depth=a["max_depth"], random_state=0),
     ),
     "forest": Kind(
-        {"n_estimators": Arg("int", 100), "max_depth": Arg("int", 8)},
+        {"n_estimators": Arg("int", 100, maximum=5000), "max_depth": Arg("int", 8, maximum=64)},
         lambda a: RandomForestRegressor(
             n_estimators=a["n_estimators"], max_depth=a["max_depth"], random_state=0, n_jobs=1
         ),
     ),
     "boosted": Kind(
         {
-            "n_estimators": Arg("int", 100),
-            "max_depth": Arg("int", 3),
+            "n_estimators": Arg("int", 100, maximum=5000),
+            "max_depth": Arg("int", 3, maximum=64),
             "learning_rate": Arg("float", 0.1, minimum=0.0, maximum=1.0),
         },
         lambda a: GradientBoostingRegressor(
@@ -81,7 +81,7 @@ KINDS: dict[str, Kind] = {
             random_state=0,
         ),
     ),
-    "mlp": Kind({"hidden": Arg("int list", (16,))}, _mlp),
+    "mlp": Kind({"hidden": Arg("int list", (16,), maximum=4096)}, _mlp),
 }
 
 

@@ -135,6 +135,9 @@ class _ToAst(Transformer):
     def string(self, meta, items):
         return _unquote(items[0])
 
+    def word(self, meta, items):
+        return str(items[0])
+
     def string_set(self, meta, items):
         return tuple(_unquote(t) for t in items)
 

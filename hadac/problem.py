@@ -133,7 +133,3 @@ class Problem:
 
     def hardware_info(self, name: str) -> HardwareInfo:
         return next(h for h in self.hardware if h.name == name)
-
-    def line_text(self, line: int) -> str:
-        lines = self.spec.source.splitlines()
-        return lines[line - 1].split("#")[0].strip() if 0 < line <= len(lines) else ""

@@ -29,10 +29,10 @@ SOLVERS = ("gecode", "cbc", "highs", "chuffed")
 FAMILY = {"gecode": "CP", "chuffed": "CP", "cbc": "MIP", "highs": "MIP"}
 # Solver ids as MiniZinc reports them, by the name hadac uses.
 _IDS = {
-    "gecode": ("org.gecode.gecode",),
-    "cbc": ("org.minizinc.mip.coin-bc", "osicbc"),
+    "gecode": ("org.gecode.gecode", "org.minizinc.gecode_presolver"),
+    "cbc": ("org.minizinc.mip.coin-bc",),
     "highs": ("org.minizinc.mip.highs",),
-    "chuffed": ("org.chuffed.chuffed",),
+    "chuffed": ("org.chuffed.chuffed", "org.minizinc.chuffed"),
 }
 
 
