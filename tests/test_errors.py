@@ -265,7 +265,7 @@ spec.hada:7:31: error: tree has no argument 'depth' (it takes max_depth)
         "surrogate-max-depth-zero",
         edit(("max_depth = 3", "max_depth = 0")),
         """\
-spec.hada:7:31: error: tree(max_depth = ...): 0 is out of range: must be at least 1
+spec.hada:7:31: error: tree(max_depth = ...): 0 is out of range: must be at least 1 and at most 64
     7 | target time = "t" in s ~ tree(max_depth = 0)
       |                               ^^^^^^^^^
 """,
@@ -421,7 +421,7 @@ spec.hada:8:15: error: incompatible units for '+': s ([time]) and dimensionless
         "broken-target-used-later",
         edit(("tree(max_depth = 3)", "tree(max_depth = -1)"), append="constraint time <= 1 min\n"),
         """\
-spec.hada:7:31: error: tree(max_depth = ...): -1 is out of range: must be at least 1
+spec.hada:7:31: error: tree(max_depth = ...): -1 is out of range: must be at least 1 and at most 64
     7 | target time = "t" in s ~ tree(max_depth = -1)
       |                               ^^^^^^^^^
 """,
@@ -584,7 +584,7 @@ def test_several_errors_in_one_run(tmp_path, monkeypatch):
     assert heads == [
         "spec.hada:3:10: error: duplicate hardware 'hw' (first declared at line 2)",
         "spec.hada:5:19: error: empty domain 3..1 for 'n': the low end is above the high end",
-        "spec.hada:8:31: error: tree(max_depth = ...): 0 is out of range: must be at least 1",
+        "spec.hada:8:31: error: tree(max_depth = ...): 0 is out of range: must be at least 1 and at most 64",
         "spec.hada:10:20: error: unknown unit 'kgg'",
         "spec.hada:11:17: error: '<' is not supported on predicted values; use <= or >=",
         "spec.hada:12:8: error: unknown solver 'cplex';"
