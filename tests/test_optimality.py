@@ -1,0 +1,119 @@
+"""Random small specs, solved, against exhaustive enumeration of the fitted estimators.
+
+Each spec has 2 or 3 machines, 2 algorithms with 1 or 2 int params, four targets of random
+kinds and encodings, a random objective and constraints placed at random quantiles. The
+enumeration here uses only the saved estimators and the spec's numbers.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import joblib
+import numpy as np
+import pytest
+
+from hadac import runtime
+from hadac.builddir import BuildDir
+from hadac.compiler import compile_spec
+from hadac.solve import solve_build
+
+KINDS = [
+    "linear",
+    "tree(max_depth = 4)",
+    "forest(n_estimators = 4, max_depth = 3)",
+    "boosted(n_estimators = 6, max_depth = 2)",
+    "mlp(hidden = [6])",
+]
+TARGETS = ["t0", "t1", "t2", "t3"]
+
+
+def _make(seed: int, folder):
+    rng = np.random.default_rng(seed)
+    machines = [f"m{i}" for i in range(int(rng.integers(2, 4)))]
+    prices = {m: round(float(rng.uniform(0.1, 3.0)), 2) for m in machines}
+    algorithms = {}
+    for a in ("alpha", "beta"):
+        params = {f"p{j}": sorted(rng.choice(np.arange(1, 13), int(rng.integers(3, 6)), replace=False).tolist())
+                  for j in range(int(rng.integers(1, 3)))}
+        algorithms[a] = params
+    structure = bool(rng.integers(0, 2))
+    lines = [f"spec random{seed}"]
+    lines += [f"hardware {m} {{ price = {prices[m]} EUR/h }}" for m in machines]
+    for a, params in algorithms.items():
+        lines.append(f"algorithm {a} {{")
+        lines += [f"  param {p}: int in {{{', '.join(map(str, vals))}}}" for p, vals in params.items()]
+        for m in machines:
+            rows = []
+            for point in itertools.product(*params.values()):
+                for _ in range(3):
+                    x = np.array(point, dtype=float)
+                    ys = [float(np.sum(x * rng.uniform(0.5, 2.0)) + rng.normal(0, 0.5) + 5) for _ in TARGETS]
+                    rows.append(list(point) + ys)
+            path = folder / f"{a}_{m}.csv"
+            header = ",".join(list(params) + TARGETS)
+            path.write_text(header + "\n" + "\n".join(",".join(repr(float(v)) if i >= len(params) else str(int(v))
+                                                              for i, v in enumerate(r)) for r in rows) + "\n")
+            lines.append(f'  data {m} = "{path.name}"')
+        lines.append("}")
+    encoding = ", encoding = structure" if structure else ""
+    kinds = {}
+    for t in TARGETS:
+        kind = KINDS[int(rng.integers(0, len(KINDS)))]
+        kinds[t] = kind
+        inner = kind[kind.index("(") + 1 : -1] if "(" in kind else ""
+        name = kind.split("(")[0]
+        args = ", ".join(a for a in (inner, encoding.strip(", ")) if a)
+        lines.append(f'target {t} = "{t}" in s ~ {name}({args})')
+    sense = "minimize" if rng.integers(0, 2) else "maximize"
+    use_price = bool(rng.integers(0, 2))
+    lines.append(f"{sense} price * t0" if use_price else f"{sense} t0")
+    quantiles = {t: float(rng.uniform(0.3, 0.9)) for t in ("t1", "t2")}
+    return lines, machines, prices, algorithms, sense, use_price, quantiles
+
+
+def _enumerate(build_dir, machines, prices, algorithms, sense, use_price, bounds):
+    best = None
+    for a, params in algorithms.items():
+        for m in machines:
+            models = {t: joblib.load(build_dir / "models" / f"{a}__{m}__{t}.joblib") for t in TARGETS}
+            for point in itertools.product(*params.values()):
+                x = np.array([point], dtype=float)
+                p = {t: float(models[t].predict(x)[0]) for t in TARGETS}
+                if not all(p[t] <= b for t, b in bounds.items()):
+                    continue
+                value = prices[m] * p["t0"] / 3600 if use_price else p["t0"]
+                if best is None or (value < best if sense == "minimize" else value > best):
+                    best = value
+    return best
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_random_spec_optimum_equals_enumeration(seed, tmp_path):
+    lines, machines, prices, algorithms, sense, use_price, quantiles = _make(seed, tmp_path)
+    # Place the bounds at quantiles of the data's columns, so they bind but leave room.
+    columns = {t: [] for t in quantiles}
+    for path in tmp_path.glob("*.csv"):
+        header, *rows = path.read_text().split("\n")
+        names = header.split(",")
+        for row in filter(None, rows):
+            values = dict(zip(names, row.split(",")))
+            for t in columns:
+                columns[t].append(float(values[t]))
+    bounds = {t: round(float(np.quantile(columns[t], q)), 3) for t, q in quantiles.items()}
+    lines += [f"constraint {t} <= {b} s" for t, b in bounds.items()]
+    spec = tmp_path / "spec.hada"
+    spec.write_text("\n".join(lines) + "\n")
+    build = compile_spec(spec, tmp_path / "build")
+    shape = build.manifest["model"]["shape"]
+    expected = _enumerate(build.directory, machines, prices, algorithms, sense, use_price, bounds)
+    solvers = ["cbc", "highs"] if shape == "mip" else list(runtime.SOLVERS)
+    for solver in solvers:
+        if not next(s for s in runtime.solvers() if s.name == solver).available:
+            continue
+        answer = solve_build(BuildDir(build.directory), solver)
+        if expected is None:
+            assert answer.status == "INFEASIBLE", (solver, shape)
+            continue
+        assert answer.status == "OPTIMAL", (solver, shape)
+        assert answer.objective == pytest.approx(expected, rel=1e-6), (solver, shape, spec.read_text())
