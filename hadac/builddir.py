@@ -17,6 +17,7 @@ import numpy as np
 
 from hadac.errors import HadacError
 
+
 @dataclass
 class Decoded:
     """A solver's answer: the choice, and the values the model gave its targets and goals."""
@@ -92,7 +93,8 @@ class BuildDir:
         if self.manifest["model"]["shape"] == "enumerated":
             config = int(values["config"])
             pair = next(
-                p for p in self.manifest["pairs"]
+                p
+                for p in self.manifest["pairs"]
                 if p["configurations"][0] <= config <= p["configurations"][1]
             )
             algorithm = pair["algorithm"]

@@ -24,6 +24,7 @@ import numpy as np
 import sklearn
 
 from hadac import __version__, fit
+from hadac.builddir import DATA_FILE, MANIFEST_FILE, MODEL_FILE
 from hadac.checks import load
 from hadac.encode import Encoded, encode, mzn_name
 from hadac.encode.render import dump_data
@@ -31,7 +32,6 @@ from hadac.errors import Diagnostic, Reporter
 from hadac.problem import Problem
 
 FORMAT_VERSION = 1
-from hadac.builddir import DATA_FILE, MANIFEST_FILE, MODEL_FILE
 
 
 @dataclass
@@ -111,7 +111,7 @@ def _manifest(problem: Problem, encoded: Encoded, fitted, models, warnings_) -> 
     spec = problem.spec
     surrogates = []
     keys = [(p.algorithm, p.hardware, t) for p in problem.pairs for t in problem.targets]
-    for (algorithm, hardware, target), encoding in zip(keys, encoded.surrogates):
+    for (algorithm, hardware, target), encoding in zip(keys, encoded.surrogates, strict=True):
         result = fitted[(algorithm, hardware, target.name)]
         surrogates.append(
             {
@@ -168,19 +168,29 @@ def _manifest(problem: Problem, encoded: Encoded, fitted, models, warnings_) -> 
         ],
         "pairs": [
             {"algorithm": p.algorithm, "hardware": p.hardware, "configurations": r}
-            for p, r in zip(problem.pairs, ranges)
+            for p, r in zip(problem.pairs, ranges, strict=True)
         ],
         "params": {
             a.name: [
-                {"name": p.name, "type": p.type, "var": f"{a.name}_{p.name}",
-                 "array": f"PARAM_{a.name}_{p.name}"}
+                {
+                    "name": p.name,
+                    "type": p.type,
+                    "var": f"{a.name}_{p.name}",
+                    "array": f"PARAM_{a.name}_{p.name}",
+                }
                 for p in a.params
             ]
             for a in problem.algorithms
         },
         "targets": [
-            {"name": t.name, "column": t.column, "unit": t.unit_text, "kind": t.kind,
-             "var": mzn_name(t.name), "line": t.line}
+            {
+                "name": t.name,
+                "column": t.column,
+                "unit": t.unit_text,
+                "kind": t.kind,
+                "var": mzn_name(t.name),
+                "line": t.line,
+            }
             for t in problem.targets
         ],
         "solver": problem.solver,

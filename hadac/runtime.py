@@ -118,7 +118,9 @@ def solvers() -> tuple[SolverInfo, ...]:
                 break
         if info is None:
             tried = ", ".join(f"{w} ({p})" for w, p, *_ in drivers) or "no MiniZinc found"
-            info = SolverInfo(name, reason=f"not offered by: {tried}; run scripts/install-minizinc.sh")
+            info = SolverInfo(
+                name, reason=f"not offered by: {tried}; run scripts/install-minizinc.sh"
+            )
         infos.append(info)
     return tuple(infos)
 

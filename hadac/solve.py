@@ -77,9 +77,15 @@ def verify(build: BuildDir, point: Point) -> list[dict]:
                 f" the model gives {said!r} but predict gives {value!r}"
             )
     for entry in build.goal_and_bounds:
-        said, value = point.solver.quantities[entry["quantity"]], point.quantities[entry["quantity"]]
+        said, value = (
+            point.solver.quantities[entry["quantity"]],
+            point.quantities[entry["quantity"]],
+        )
         if not close(said, value):
-            problems.append(f"line {entry['line']}: '{entry['text']}': the model gives {said!r} but the predictions give {value!r}")
+            problems.append(
+                f"line {entry['line']}: '{entry['text']}': the model gives {said!r}"
+                f" but the predictions give {value!r}"
+            )
     rows = []
     for entry in build.manifest["constraints"]:
         value = point.quantities[entry["quantity"]]
@@ -144,7 +150,10 @@ class Answer:
 
 
 def solve_build(
-    build: BuildDir, solver: str, time_limit: float | None = None, compile_seconds: float | None = None
+    build: BuildDir,
+    solver: str,
+    time_limit: float | None = None,
+    compile_seconds: float | None = None,
 ) -> Answer:
     """Solve, verify, and on infeasibility explain each constraint."""
     if build.manifest["model"]["shape"] == "mip" and runtime.FAMILY[solver] == "CP":

@@ -28,8 +28,13 @@ ALGORITHMS = {  # name: (param, values, seconds per unit, base seconds, MB per u
     "anticipate": ("nScenarios", range(1, 21), 2.6, 3.0, 6.0, (340.0, 28.0)),
     "contingency": ("nTraces", (1, 2, 4, 8, 16, 32), 1.1, 9.0, 2.5, (352.0, 16.0)),
 }
-PAIRS = [("anticipate", "laptop"), ("anticipate", "server"), ("anticipate", "cloud"),
-         ("contingency", "laptop"), ("contingency", "server")]
+PAIRS = [
+    ("anticipate", "laptop"),
+    ("anticipate", "server"),
+    ("anticipate", "cloud"),
+    ("contingency", "laptop"),
+    ("contingency", "server"),
+]
 COLUMNS = ["time(sec)", "sol(keuro)", "memAvg(MB)", "energy(kWh)", "CO2e(kg)"]
 
 
@@ -45,8 +50,17 @@ def rows(algorithm: str, machine: str, rng: np.random.Generator) -> list[list]:
             cost = cost0 + 1.0 * instance - gain * np.log1p(value) + rng.normal(0.0, 2.0)
             memory = overhead + mb_per_unit * value + rng.normal(0.0, 2.0)
             kwh = watts * seconds / 3.6e6 * rng.lognormal(0.0, 0.03)
-            out.append([value, instance, round(seconds, 3), round(cost, 2), round(memory, 2),
-                        float(f"{kwh:.6g}"), float(f"{kwh * INTENSITY_KG_PER_KWH:.6g}")])
+            out.append(
+                [
+                    value,
+                    instance,
+                    round(seconds, 3),
+                    round(cost, 2),
+                    round(memory, 2),
+                    float(f"{kwh:.6g}"),
+                    float(f"{kwh * INTENSITY_KG_PER_KWH:.6g}"),
+                ]
+            )
     return out
 
 

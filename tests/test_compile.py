@@ -7,8 +7,8 @@ import json
 import joblib
 import numpy as np
 import pytest
-
 from conftest import REPO
+
 from hadac.builddir import BuildDir
 from hadac.compiler import compile_spec
 from hadac.errors import HadacError
@@ -32,8 +32,18 @@ def test_build_directory_holds_what_the_design_lists(builds):
     # 5 pairs with data (contingency has none on cloud) x 4 targets
     assert len(manifest["surrogates"]) == 20
     entry = manifest["surrogates"][0]
-    for key in ("algorithm", "hardware", "target", "kind", "hyperparameters", "inputs",
-                "encoding", "size", "holdout", "model"):
+    for key in (
+        "algorithm",
+        "hardware",
+        "target",
+        "kind",
+        "hyperparameters",
+        "inputs",
+        "encoding",
+        "size",
+        "holdout",
+        "model",
+    ):
         assert key in entry
     assert entry["inputs"] == ["nScenarios"]
     assert entry["hyperparameters"] == {"max_depth": 6}
@@ -54,7 +64,7 @@ def test_saved_models_predict_what_the_tables_hold(builds):
 def test_model_names_its_spec_and_source_lines(builds):
     text = (builds["tiny"].directory / "model.mzn").read_text()
     assert text.startswith('% hadac model of spec "tiny" (tiny.hada)')
-    assert "% time: \"time(sec)\" in s ~ tree(max_depth = 6)    (line 37)" in text
+    assert '% time: "time(sec)" in s ~ tree(max_depth = 6)    (line 37)' in text
     assert "% constraint time <= 30 s    (line 43)" in text
 
 

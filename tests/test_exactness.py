@@ -90,7 +90,9 @@ def test_encoding_equals_predict(kind, solver, fitted, tmp_path):
         parts.append(render_surrogate(ctx))
         data.update(part_data)
         outputs.append(ctx["y"])
-    parts.append(f"array[1..{len(outputs)}] of var float: Y :: add_to_output = [{', '.join(outputs)}];")
+    parts.append(
+        f"array[1..{len(outputs)}] of var float: Y :: add_to_output = [{', '.join(outputs)}];"
+    )
     parts.append("solve satisfy;")
     (tmp_path / "data.dzn").write_text(dump_data(data))
     result = runtime.solve([tmp_path / "data.dzn"], solver, model_text="\n".join(parts))

@@ -8,7 +8,6 @@ from __future__ import annotations
 import difflib
 
 import pytest
-
 from conftest import REPO, SPECS
 
 GOLDEN = REPO / "tests" / "golden"

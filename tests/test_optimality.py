@@ -34,26 +34,44 @@ def _make(seed: int, folder):
     prices = {m: round(float(rng.uniform(0.1, 3.0)), 2) for m in machines}
     algorithms = {}
     for a in ("alpha", "beta"):
-        params = {f"p{j}": sorted(rng.choice(np.arange(1, 13), int(rng.integers(3, 6)), replace=False).tolist())
-                  for j in range(int(rng.integers(1, 3)))}
+        params = {
+            f"p{j}": sorted(
+                rng.choice(np.arange(1, 13), int(rng.integers(3, 6)), replace=False).tolist()
+            )
+            for j in range(int(rng.integers(1, 3)))
+        }
         algorithms[a] = params
     structure = bool(rng.integers(0, 2))
     lines = [f"spec random{seed}"]
     lines += [f"hardware {m} {{ price = {prices[m]} EUR/h }}" for m in machines]
     for a, params in algorithms.items():
         lines.append(f"algorithm {a} {{")
-        lines += [f"  param {p}: int in {{{', '.join(map(str, vals))}}}" for p, vals in params.items()]
+        lines += [
+            f"  param {p}: int in {{{', '.join(map(str, vals))}}}" for p, vals in params.items()
+        ]
         for m in machines:
             rows = []
             for point in itertools.product(*params.values()):
                 for _ in range(3):
                     x = np.array(point, dtype=float)
-                    ys = [float(np.sum(x * rng.uniform(0.5, 2.0)) + rng.normal(0, 0.5) + 5) for _ in TARGETS]
+                    ys = [
+                        float(np.sum(x * rng.uniform(0.5, 2.0)) + rng.normal(0, 0.5) + 5)
+                        for _ in TARGETS
+                    ]
                     rows.append(list(point) + ys)
             path = folder / f"{a}_{m}.csv"
             header = ",".join(list(params) + TARGETS)
-            path.write_text(header + "\n" + "\n".join(",".join(repr(float(v)) if i >= len(params) else str(int(v))
-                                                              for i, v in enumerate(r)) for r in rows) + "\n")
+            path.write_text(
+                header
+                + "\n"
+                + "\n".join(
+                    ",".join(
+                        repr(float(v)) if i >= len(params) else str(int(v)) for i, v in enumerate(r)
+                    )
+                    for r in rows
+                )
+                + "\n"
+            )
             lines.append(f'  data {m} = "{path.name}"')
         lines.append("}")
     encoding = ", encoding = structure" if structure else ""
@@ -76,7 +94,9 @@ def _enumerate(build_dir, machines, prices, algorithms, sense, use_price, bounds
     best = None
     for a, params in algorithms.items():
         for m in machines:
-            models = {t: joblib.load(build_dir / "models" / f"{a}__{m}__{t}.joblib") for t in TARGETS}
+            models = {
+                t: joblib.load(build_dir / "models" / f"{a}__{m}__{t}.joblib") for t in TARGETS
+            }
             for point in itertools.product(*params.values()):
                 x = np.array([point], dtype=float)
                 p = {t: float(models[t].predict(x)[0]) for t in TARGETS}
@@ -97,7 +117,7 @@ def test_random_spec_optimum_equals_enumeration(seed, tmp_path):
         header, *rows = path.read_text().split("\n")
         names = header.split(",")
         for row in filter(None, rows):
-            values = dict(zip(names, row.split(",")))
+            values = dict(zip(names, row.split(","), strict=True))
             for t in columns:
                 columns[t].append(float(values[t]))
     bounds = {t: round(float(np.quantile(columns[t], q)), 3) for t, q in quantiles.items()}
@@ -116,4 +136,8 @@ def test_random_spec_optimum_equals_enumeration(seed, tmp_path):
             assert answer.status == "INFEASIBLE", (solver, shape)
             continue
         assert answer.status == "OPTIMAL", (solver, shape)
-        assert answer.objective == pytest.approx(expected, rel=1e-6), (solver, shape, spec.read_text())
+        assert answer.objective == pytest.approx(expected, rel=1e-6), (
+            solver,
+            shape,
+            spec.read_text(),
+        )

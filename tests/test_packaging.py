@@ -12,7 +12,17 @@ from conftest import REPO
 
 def test_wheel_installs_and_compiles_outside_the_checkout(tmp_path):
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path), str(REPO)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--quiet",
+            "-w",
+            str(tmp_path),
+            str(REPO),
+        ],
         check=True,
     )
     (wheel,) = tmp_path.glob("hadac-*.whl")
@@ -27,21 +37,40 @@ def test_wheel_installs_and_compiles_outside_the_checkout(tmp_path):
     # The dependencies come from the test environment; hadac itself only from the wheel.
     purelib = subprocess.run(
         [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     deps = [p for p in site.getsitepackages() if "site-packages" in p]
-    (tmp_path / "venv" / purelib.split(str(venv) + "/")[-1] / "deps.pth").write_text("\n".join(deps) + "\n")
+    (tmp_path / "venv" / purelib.split(str(venv) + "/")[-1] / "deps.pth").write_text(
+        "\n".join(deps) + "\n"
+    )
 
     work = tmp_path / "elsewhere"
     work.mkdir()
     result = subprocess.run(
-        [python, "-m", "hadac", "compile", str(REPO / "specs" / "tiny.hada"), "-o", str(work / "b")],
-        cwd=work, capture_output=True, text=True,
+        [
+            python,
+            "-m",
+            "hadac",
+            "compile",
+            str(REPO / "specs" / "tiny.hada"),
+            "-o",
+            str(work / "b"),
+        ],
+        cwd=work,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr
     located = subprocess.run(
         [python, "-c", "import hadac.resources as r; print(r.resource_dir('grammar'))"],
-        cwd=work, capture_output=True, text=True, check=True,
+        cwd=work,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     assert located.startswith(str(venv)), located
-    assert (work / "b" / "model.mzn").read_text() == (REPO / "tests" / "golden" / "tiny" / "model.mzn").read_text()
+    assert (work / "b" / "model.mzn").read_text() == (
+        REPO / "tests" / "golden" / "tiny" / "model.mzn"
+    ).read_text()

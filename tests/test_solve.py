@@ -14,16 +14,21 @@ import os
 import joblib
 import numpy as np
 import pytest
-
 from conftest import REPO
+
 from hadac import runtime
 from hadac.builddir import BuildDir
 from hadac.errors import HadacError
 from hadac.solve import solve_build
 
 DOMAINS = {"anticipate": range(1, 21), "contingency": (1, 2, 4, 8, 16, 32)}
-PAIRS = [("anticipate", "laptop"), ("anticipate", "server"), ("anticipate", "cloud"),
-         ("contingency", "laptop"), ("contingency", "server")]
+PAIRS = [
+    ("anticipate", "laptop"),
+    ("anticipate", "server"),
+    ("anticipate", "cloud"),
+    ("contingency", "laptop"),
+    ("contingency", "server"),
+]
 PRICE = {"laptop": 0.10, "server": 1.20, "cloud": 0.45}  # EUR/h
 
 
@@ -106,10 +111,15 @@ def test_contract_example_solves_to_the_enumerated_optimum(solver, contract_spec
     assert answer.status == "OPTIMAL"
     # Enumerate with the saved trees: 2 algorithms x 2 machines x 100 param values.
     best = np.inf
-    for algorithm, hardware in itertools.product(("anticipate", "contingency"), ("mbp19", "leonardo")):
-        load = lambda t: joblib.load(build.directory / "models" / f"{algorithm}__{hardware}__{t}.joblib")  # noqa: E731
+    for algorithm, hardware in itertools.product(
+        ("anticipate", "contingency"), ("mbp19", "leonardo")
+    ):
+        models = build.directory / "models"
         x = np.arange(1, 101, dtype=float).reshape(-1, 1)
-        p = {t: load(t).predict(x) for t in ("time", "cost", "memory", "emissions")}
+        p = {
+            t: joblib.load(models / f"{algorithm}__{hardware}__{t}.joblib").predict(x)
+            for t in ("time", "cost", "memory", "emissions")
+        }
         ok = (p["time"] <= 300) & (p["cost"] <= 350) & (p["memory"] <= 350)
         if ok.any():
             best = min(best, float(p["emissions"][ok].min()))
@@ -150,7 +160,9 @@ def test_cli_solve_json(tmp_path, builds):
 
     from hadac.cli import main
 
-    result = CliRunner().invoke(main, ["solve", str(builds["tiny"].directory), "--solver", "gecode", "--json"])
+    result = CliRunner().invoke(
+        main, ["solve", str(builds["tiny"].directory), "--solver", "gecode", "--json"]
+    )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert payload["format_version"] == 1

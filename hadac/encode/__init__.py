@@ -42,7 +42,11 @@ def shape_for(problem: Problem) -> str:
     if not all(p.finite for a in problem.algorithms for p in a.params):
         return "mip"
     sizes = {a.name: math.prod(len(p.values) for p in a.params) for a in problem.algorithms}
-    return "enumerated" if sum(sizes[p.algorithm] for p in problem.pairs) <= ENUMERATION_LIMIT else "mip"
+    return (
+        "enumerated"
+        if sum(sizes[p.algorithm] for p in problem.pairs) <= ENUMERATION_LIMIT
+        else "mip"
+    )
 
 
 def encode(problem: Problem, fitted: dict, models: dict, data_file: str) -> Encoded:
@@ -55,37 +59,64 @@ def _goal_entry(problem: Problem, quantity: str, var: str) -> dict | None:
     goal = problem.goal
     if goal is None:
         return None
-    return {"sense": goal.sense, "text": goal.text, "line": goal.line, "quantity": quantity,
-            "var": var, "unit": pretty(goal.unit), "expr": to_json(goal.expr)}
+    return {
+        "sense": goal.sense,
+        "text": goal.text,
+        "line": goal.line,
+        "quantity": quantity,
+        "var": var,
+        "unit": pretty(goal.unit),
+        "expr": to_json(goal.expr),
+    }
 
 
 def _bound_entry(bound, quantity: str, var: str, mzn: str) -> dict:
-    return {"text": bound.text, "line": bound.line, "quantity": quantity, "var": var,
-            "op": bound.op, "bound": bound.bound, "unit": pretty(bound.unit),
-            "expr": to_json(bound.expr), "mzn": mzn}
+    return {
+        "text": bound.text,
+        "line": bound.line,
+        "quantity": quantity,
+        "var": var,
+        "op": bound.op,
+        "bound": bound.bound,
+        "unit": pretty(bound.unit),
+        "expr": to_json(bound.expr),
+        "mzn": mzn,
+    }
 
 
 def _enumerated(problem, fitted, models, data_file) -> Encoded:
     tables = build_tables(problem, fitted)
     model, data = render(problem, tables, data_file, models)
     surrogates = [
-        {"encoding": "table", "size": {"table_rows": last - first + 1, "configurations": [first, last]}}
+        {
+            "encoding": "table",
+            "size": {"table_rows": last - first + 1, "configurations": [first, last]},
+        }
         for first, last in tables.pair_ranges
         for _ in problem.targets
     ]
     constraints = [
-        _bound_entry(b, q.name, f"rank_{q.name}",
-                     f"constraint rank_{q.name} {b.op} {q.threshold(b.op, b.bound)};")
+        _bound_entry(
+            b,
+            q.name,
+            f"rank_{q.name}",
+            f"constraint rank_{q.name} {b.op} {q.threshold(b.op, b.bound)};",
+        )
         for b, q in tables.bounds
     ]
-    objective = _goal_entry(problem, tables.goal.name, f"rank_{tables.goal.name}") if tables.goal else None
-    return Encoded("enumerated", model, data, surrogates, constraints, objective, tables.size, tables)
+    objective = (
+        _goal_entry(problem, tables.goal.name, f"rank_{tables.goal.name}") if tables.goal else None
+    )
+    return Encoded(
+        "enumerated", model, data, surrogates, constraints, objective, tables.size, tables
+    )
 
 
 def _mip(problem, fitted, models, data_file) -> Encoded:
     model, data, entries, ctx = render_mip(problem, fitted, data_file, models)
     constraints = [
-        _bound_entry(b, c["var"], c["var"], c["mzn"]) for b, c in zip(problem.bounds, ctx["constraints"])
+        _bound_entry(b, c["var"], c["var"], c["mzn"])
+        for b, c in zip(problem.bounds, ctx["constraints"], strict=True)
     ]
     objective = None
     if ctx["objective"]:

@@ -8,7 +8,7 @@ from hadac.problem import ParamDomain
 def interval(coefs, constant: float, params: tuple[ParamDomain, ...]) -> tuple[float, float]:
     """Bounds of constant + coefs . x over the params' boxes (interval arithmetic)."""
     low = high = constant
-    for c, p in zip(coefs, params):
+    for c, p in zip(coefs, params, strict=True):
         low += min(c * p.low, c * p.high)
         high += max(c * p.low, c * p.high)
     return low, high

@@ -20,13 +20,19 @@ from hadac.encode.names import mzn_name
 from hadac.errors import HadacError
 from hadac.problem import AlgorithmInfo, Problem
 
-STRUCTURE = {"tree": "leaves", "forest": "leaves", "boosted": "leaves", "linear": "linear", "mlp": "relu"}
+STRUCTURE = {
+    "tree": "leaves",
+    "forest": "leaves",
+    "boosted": "leaves",
+    "linear": "linear",
+    "mlp": "relu",
+}
 ENCODERS = {"leaves": trees.encode, "linear": linear.encode, "relu": mlp.encode}
 TABLE_LIMIT = 10_000  # points of an algorithm's domain up to which a surrogate is a table
 
 
 def encoding_for(problem: Problem, target, algorithm: AlgorithmInfo) -> str:
-    """The target's requested encoding, else a table when the domain is small, else its structure."""
+    """The target's requested encoding, else a table for a small domain, else its structure."""
     finite = all(p.finite for p in algorithm.params)
     points = math.prod(len(p.values) for p in algorithm.params) if finite else math.inf
     wanted = target.encoding
@@ -61,15 +67,21 @@ def _widen(low: float, high: float) -> tuple[float, float]:
     return float(low) - pad, float(high) + pad
 
 
-def surrogate(estimator, algorithm: AlgorithmInfo, encoding: str, sid: str, x: str) -> tuple[dict, dict]:
+def surrogate(
+    estimator, algorithm: AlgorithmInfo, encoding: str, sid: str, x: str
+) -> tuple[dict, dict]:
     """One surrogate's template context and data; `x` is the MiniZinc array of its inputs.
 
     Its template defines `y_<sid>` from `x` (or, for a table, from `point_<algorithm>`).
     """
     if encoding == "table":
         values = [float(v) for v in np.asarray(estimator.predict(algorithm.points()), dtype=float)]
-        enc = {"template": "table.mzn.j2", "data": {"TABLE": values},
-               "bounds": (min(values), max(values)), "size": {"table_rows": len(values)}}
+        enc = {
+            "template": "table.mzn.j2",
+            "data": {"TABLE": values},
+            "bounds": (min(values), max(values)),
+            "size": {"table_rows": len(values)},
+        }
     else:
         enc = ENCODERS[encoding](estimator, algorithm.params)
     data = {f"{sid}_{key}": value for key, value in enc.pop("data").items()}
@@ -102,15 +114,33 @@ def context(problem: Problem, fitted: dict, models: dict) -> tuple[dict, dict, l
         for p in algorithm.params:
             var = f"{algorithm.name}_{p.name}"
             names.append(var if p.type == "float" else f"int2float({var})")
-            params.append({"algorithm": algorithm.name, "name": p.name, "var": var,
-                           "domain": _domain(p), "type": p.type, "line": p.line})
+            params.append(
+                {
+                    "algorithm": algorithm.name,
+                    "name": p.name,
+                    "var": var,
+                    "domain": _domain(p),
+                    "type": p.type,
+                    "line": p.line,
+                }
+            )
         params_array = "[" + ", ".join(names) + "]"
         inputs[algorithm.name] = params_array
 
     surrogates, entries, needs_points = [], [], set()
-    targets = {t.name: {"name": t.name, "var": mzn_name(t.name), "unit": t.unit_text,
-                        "line": t.line, "text": t.text, "terms": [], "low": math.inf,
-                        "high": -math.inf} for t in problem.targets}
+    targets = {
+        t.name: {
+            "name": t.name,
+            "var": mzn_name(t.name),
+            "unit": t.unit_text,
+            "line": t.line,
+            "text": t.text,
+            "terms": [],
+            "low": math.inf,
+            "high": -math.inf,
+        }
+        for t in problem.targets
+    }
     for index, pair in enumerate(problem.pairs, start=1):
         algorithm = problem.algorithm(pair.algorithm)
         for target in problem.targets:
@@ -123,13 +153,22 @@ def context(problem: Problem, fitted: dict, models: dict) -> tuple[dict, dict, l
             data.update(enc_data)
             low, high = float(enc["low"]), float(enc["high"])
             g = f"g_{sid}"
-            surrogates.append({
-                **enc, "target": target.name, "unit": target.unit_text,
-                "text": target.text, "line": target.line, "algorithm": pair.algorithm,
-                "hardware": pair.hardware, "pair": index,
-                "model": models[(pair.algorithm, pair.hardware, target.name)],
-                "g": g, "g_low": _number(min(low, 0.0)), "g_high": _number(max(high, 0.0)),
-            })
+            surrogates.append(
+                {
+                    **enc,
+                    "target": target.name,
+                    "unit": target.unit_text,
+                    "text": target.text,
+                    "line": target.line,
+                    "algorithm": pair.algorithm,
+                    "hardware": pair.hardware,
+                    "pair": index,
+                    "model": models[(pair.algorithm, pair.hardware, target.name)],
+                    "g": g,
+                    "g_low": _number(min(low, 0.0)),
+                    "g_high": _number(max(high, 0.0)),
+                }
+            )
             entries.append({"encoding": encoding, "size": enc["size"]})
             t = targets[target.name]
             t["terms"].append(g)
@@ -142,30 +181,58 @@ def context(problem: Problem, fitted: dict, models: dict) -> tuple[dict, dict, l
             for j, p in enumerate(algorithm.params):
                 array = f"POINT_{algorithm.name}_{p.name}"
                 column = grid[:, j]
-                data[array] = [int(v) for v in column] if p.type == "int" else [float(v) for v in column]
-                columns.append({"array": array, "var": f"{algorithm.name}_{p.name}", "type": p.type})
-            points.append({"algorithm": algorithm.name, "var": f"point_{algorithm.name}",
-                           "size": len(grid), "columns": columns})
+                data[array] = (
+                    [int(v) for v in column] if p.type == "int" else [float(v) for v in column]
+                )
+                columns.append(
+                    {"array": array, "var": f"{algorithm.name}_{p.name}", "type": p.type}
+                )
+            points.append(
+                {
+                    "algorithm": algorithm.name,
+                    "var": f"point_{algorithm.name}",
+                    "size": len(grid),
+                    "columns": columns,
+                }
+            )
 
     target_list = list(targets.values())
     for t in target_list:
         t["low"], t["high"] = _number(t["low"]), _number(t["high"])
 
     quantities, constraints, objective = [], [], None
-    bounds_of = {t.name: (float(targets[t.name]["low"]), float(targets[t.name]["high"])) for t in problem.targets}
+    bounds_of = {
+        t.name: (float(targets[t.name]["low"]), float(targets[t.name]["high"]))
+        for t in problem.targets
+    }
     if problem.goal is not None:
-        q = _quantity(problem, problem.goal.expr, "goal", problem.goal.text, problem.goal.line, bounds_of)
+        q = _quantity(
+            problem, problem.goal.expr, "goal", problem.goal.text, problem.goal.line, bounds_of
+        )
         quantities.append(q)
         magnitude = max(abs(q["low_value"]), abs(q["high_value"]))
         scale = 10.0 ** -math.floor(math.log10(magnitude)) if magnitude > 0 else 1.0
-        objective = {"sense": problem.goal.sense, "var": q["var"], "text": problem.goal.text,
-                     "line": problem.goal.line, "scale": _number(scale)}
+        objective = {
+            "sense": problem.goal.sense,
+            "var": q["var"],
+            "text": problem.goal.text,
+            "line": problem.goal.line,
+            "scale": _number(scale),
+        }
     for bound in problem.bounds:
-        q = _quantity(problem, bound.expr, f"constraint_line_{bound.line}", bound.text, bound.line, bounds_of)
+        q = _quantity(
+            problem, bound.expr, f"constraint_line_{bound.line}", bound.text, bound.line, bounds_of
+        )
         if q["var"] not in {x["var"] for x in quantities}:
             quantities.append(q)
-        constraints.append({"text": bound.text, "line": bound.line, "var": q["var"],
-                            "mzn": f"constraint {q['var']} {bound.op} {_number(bound.bound)};"})
+        constraints.append(
+            {
+                "text": bound.text,
+                "line": bound.line,
+                "var": q["var"],
+                "mzn": f"constraint {q['var']} {bound.op} {_number(bound.bound)};",
+            }
+        )
     ctx = {
         "pairs": pairs,
         "params": params,
@@ -205,7 +272,12 @@ def _quantity(problem: Problem, expr, name: str, text: str, line: int, bounds_of
     single = same and forms[0].const == 0.0 and list(forms[0].coefs.values()) == [1.0]
     if single:
         target = next(iter(forms[0].coefs))
-        return {"var": mzn_name(target), "is_target": True, "low_value": min(lows), "high_value": max(highs)}
+        return {
+            "var": mzn_name(target),
+            "is_target": True,
+            "low_value": min(lows),
+            "high_value": max(highs),
+        }
     if same:
         f = forms[0]
         terms = [_number(f.const)] if f.const else []

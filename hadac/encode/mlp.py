@@ -43,7 +43,7 @@ def encode(estimator, params: tuple[ParamDomain, ...]) -> dict:
     high = np.array([p.high for p in params], dtype=float)
     layers = []
     binaries = constraints = 0
-    for index, (w, b) in enumerate(zip(weights, biases)):
+    for index, (w, b) in enumerate(zip(weights, biases, strict=True)):
         pre_low = b + np.minimum(w * low[:, None], w * high[:, None]).sum(axis=0)
         pre_high = b + np.maximum(w * low[:, None], w * high[:, None]).sum(axis=0)
         last = index == len(weights) - 1

@@ -17,6 +17,7 @@ from hadac.encode.tables import Quantity, Tables
 from hadac.problem import Problem
 from hadac.resources import resource_dir
 
+
 def _zip_index(weights: list[float], array: str) -> list[str]:
     """`[w1, w2]`, `"x"` -> `["w1 * x[1]", "w2 * x[2]"]`: a dot product, term by term."""
     return [f"{w!r} * {array}[{i}]" for i, w in enumerate(weights, start=1)]
@@ -54,11 +55,15 @@ def render_mip(problem: Problem, fitted: dict, data_file: str, models: dict):
     from hadac.encode import mip
 
     ctx, data, entries = mip.context(problem, fitted, models)
-    model = _environment().get_template("mip/model.mzn.j2").render(
-        spec={"name": problem.name, "path": problem.spec.path.name},
-        version=__version__,
-        data_file=data_file,
-        **ctx,
+    model = (
+        _environment()
+        .get_template("mip/model.mzn.j2")
+        .render(
+            spec={"name": problem.name, "path": problem.spec.path.name},
+            version=__version__,
+            data_file=data_file,
+            **ctx,
+        )
     )
     return model, data, entries, ctx
 
@@ -85,7 +90,11 @@ def render(problem: Problem, tables: Tables, data_file: str, models: dict) -> tu
             is_int = p.type == "int" and all(float(v).is_integer() for v in p.values)
             column = tables.params[(algorithm.name, p.name)]
             data[array] = _ints(column) if is_int else _floats(column)
-            domain = _domain_text(p.values, p.low, p.high) if is_int else "{" + ", ".join(repr(v) for v in p.values) + "}"
+            domain = (
+                _domain_text(p.values, p.low, p.high)
+                if is_int
+                else "{" + ", ".join(repr(v) for v in p.values) + "}"
+            )
             params.append(
                 {
                     "algorithm": algorithm.name,
@@ -100,8 +109,14 @@ def render(problem: Problem, tables: Tables, data_file: str, models: dict) -> tu
             )
 
     pair_rows = [
-        {"algorithm": pair.algorithm, "hardware": pair.hardware, "line": pair.line, "first": first, "last": last}
-        for pair, (first, last) in zip(problem.pairs, tables.pair_ranges)
+        {
+            "algorithm": pair.algorithm,
+            "hardware": pair.hardware,
+            "line": pair.line,
+            "first": first,
+            "last": last,
+        }
+        for pair, (first, last) in zip(problem.pairs, tables.pair_ranges, strict=True)
     ]
 
     def quantity_context(q: Quantity, line: int | None, surrogate_kind: str | None) -> dict:
@@ -110,8 +125,12 @@ def render(problem: Problem, tables: Tables, data_file: str, models: dict) -> tu
         surrogates = []
         if surrogate_kind is not None:
             surrogates = [
-                {**row, "kind": surrogate_kind, "rows": row["last"] - row["first"] + 1,
-                 "model": models[(row["algorithm"], row["hardware"], q.name)]}
+                {
+                    **row,
+                    "kind": surrogate_kind,
+                    "rows": row["last"] - row["first"] + 1,
+                    "model": models[(row["algorithm"], row["hardware"], q.name)],
+                }
                 for row in pair_rows
             ]
         return {
@@ -125,9 +144,7 @@ def render(problem: Problem, tables: Tables, data_file: str, models: dict) -> tu
             "distinct": len(q.distinct),
         }
 
-    quantities = [
-        quantity_context(tables.targets[t.name], t.line, t.kind) for t in problem.targets
-    ]
+    quantities = [quantity_context(tables.targets[t.name], t.line, t.kind) for t in problem.targets]
     derived = {id(q) for q in tables.targets.values()}
     extra = [tables.goal] if tables.goal is not None else []
     extra += [q for _, q in tables.bounds]
@@ -160,20 +177,24 @@ def render(problem: Problem, tables: Tables, data_file: str, models: dict) -> tu
             "sense": problem.goal.sense,
             "var": f"rank_{tables.goal.name}",
         }
-    model = _environment().get_template("enumerated/model.mzn.j2").render(
-        spec={"name": problem.name, "path": problem.spec.path.name},
-        version=__version__,
-        data_file=data_file,
-        size=tables.size,
-        hardware=[mzn_name(h.name) for h in problem.hardware],
-        hardware_lines=[f"line {h.line}" for h in problem.hardware],
-        algorithms=[mzn_name(a.name) for a in problem.algorithms],
-        algorithm_lines=[f"line {a.line}" for a in problem.algorithms],
-        pairs=pair_rows,
-        params=params,
-        quantities=quantities,
-        constraints=constraints,
-        objective=objective,
+    model = (
+        _environment()
+        .get_template("enumerated/model.mzn.j2")
+        .render(
+            spec={"name": problem.name, "path": problem.spec.path.name},
+            version=__version__,
+            data_file=data_file,
+            size=tables.size,
+            hardware=[mzn_name(h.name) for h in problem.hardware],
+            hardware_lines=[f"line {h.line}" for h in problem.hardware],
+            algorithms=[mzn_name(a.name) for a in problem.algorithms],
+            algorithm_lines=[f"line {a.line}" for a in problem.algorithms],
+            pairs=pair_rows,
+            params=params,
+            quantities=quantities,
+            constraints=constraints,
+            objective=objective,
+        )
     )
     return model, data
 

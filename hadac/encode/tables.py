@@ -80,7 +80,9 @@ def build_tables(problem: Problem, fitted: dict[tuple[str, str, str], Fitted]) -
     points = {a.name: a.points() for a in problem.algorithms}
     total = sum(len(points[p.algorithm]) for p in problem.pairs)
     if total > MAX_CONFIGS:
-        raise HadacError(f"{total} configurations exceed the table encoding's limit of {MAX_CONFIGS}")
+        raise HadacError(
+            f"{total} configurations exceed the table encoding's limit of {MAX_CONFIGS}"
+        )
 
     algorithm_of, hardware_of, ranges = [], [], []
     predictions: dict[str, list[np.ndarray]] = {t.name: [] for t in problem.targets}
@@ -99,7 +101,9 @@ def build_tables(problem: Problem, fitted: dict[tuple[str, str, str], Fitted]) -
         hardware_of.append(np.full(count, hardware_index[pair.hardware]))
         for algorithm in problem.algorithms:
             for j, param in enumerate(algorithm.params):
-                column = grid[:, j] if algorithm.name == pair.algorithm else np.full(count, param.low)
+                column = (
+                    grid[:, j] if algorithm.name == pair.algorithm else np.full(count, param.low)
+                )
                 params[(algorithm.name, param.name)].append(column)
         for target in problem.targets:
             model = fitted[(pair.algorithm, pair.hardware, target.name)].estimator
@@ -110,7 +114,12 @@ def build_tables(problem: Problem, fitted: dict[tuple[str, str, str], Fitted]) -
 
     values = {name: np.concatenate(parts) for name, parts in {**predictions, **attributes}.items()}
     targets = {
-        t.name: Quantity(t.name, values[t.name], t.unit_text, f"{t.name}: \"{t.column}\" in {t.unit_text} ~ {t.text}")
+        t.name: Quantity(
+            t.name,
+            values[t.name],
+            t.unit_text,
+            f'{t.name}: "{t.column}" in {t.unit_text} ~ {t.text}',
+        )
         for t in problem.targets
     }
 
@@ -118,7 +127,9 @@ def build_tables(problem: Problem, fitted: dict[tuple[str, str, str], Fitted]) -
         if isinstance(expr, Var) and expr.name in targets:
             return targets[expr.name]
         with np.errstate(all="ignore"):
-            result = np.asarray(evaluate(expr, values), dtype=float) * np.ones(len(values[problem.targets[0].name]))
+            result = np.asarray(evaluate(expr, values), dtype=float) * np.ones(
+                len(values[problem.targets[0].name])
+            )
         if not np.all(np.isfinite(result)):
             raise HadacError(
                 f"{problem.spec.path}:{line}: '{text}' is not a finite number for every"
@@ -131,7 +142,8 @@ def build_tables(problem: Problem, fitted: dict[tuple[str, str, str], Fitted]) -
         g = problem.goal
         goal = quantity(g.expr, g.unit, g.text, g.line, "objective")
     bounds = [
-        (b, quantity(b.expr, b.unit, b.text, b.line, f"constraint_line_{b.line}")) for b in problem.bounds
+        (b, quantity(b.expr, b.unit, b.text, b.line, f"constraint_line_{b.line}"))
+        for b in problem.bounds
     ]
     return Tables(
         np.concatenate(algorithm_of),

@@ -35,7 +35,9 @@ def _split(param: ParamDomain, threshold: float) -> tuple[float, float]:
     return threshold - margin, threshold + margin
 
 
-def leaves(tree: DecisionTreeRegressor, params: tuple[ParamDomain, ...]) -> list[tuple[list, float]]:
+def leaves(
+    tree: DecisionTreeRegressor, params: tuple[ParamDomain, ...]
+) -> list[tuple[list, float]]:
     """(box, value) for each reachable leaf; box is one (low, high) per param."""
     t = tree.tree_
     out = []
@@ -43,7 +45,7 @@ def leaves(tree: DecisionTreeRegressor, params: tuple[ParamDomain, ...]) -> list
     while stack:
         node, box = stack.pop()
         if t.children_left[node] == -1:
-            if all(_holds_a_value(p, lo, hi) for p, (lo, hi) in zip(params, box)):
+            if all(_holds_a_value(p, lo, hi) for p, (lo, hi) in zip(params, box, strict=True)):
                 out.append((box, float(t.value[node][0][0])))
             continue
         feature = int(t.feature[node])

@@ -12,15 +12,17 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import REPO
+
 from hadac import runtime
 from hadac.compiler import compile_spec
 
 
 @pytest.fixture(scope="module")
 def tiny_build(tmp_path_factory):
-    return compile_spec(REPO / "specs" / "tiny.hada", tmp_path_factory.mktemp("b") / "tiny").directory
+    return compile_spec(
+        REPO / "specs" / "tiny.hada", tmp_path_factory.mktemp("b") / "tiny"
+    ).directory
 
 
 @pytest.mark.parametrize("where", ["native", "bundled"])
