@@ -16,6 +16,7 @@ import asyncio
 import os
 import shutil
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache
@@ -160,13 +161,17 @@ _STATUS = {
 
 
 def solve(
-    files: list[Path], solver: str, time_limit: float | None = None, model_text: str | None = None
+    files: list[Path],
+    solver: str,
+    time_limit: float | None = None,
+    model_text: str | None = None,
+    on_solution: Callable[[dict], None] | None = None,
 ) -> SolveResult:
     """Solve a model (its files, or `model_text` plus data files) with one of hadac's solvers.
 
-    Intermediate solutions are kept as they stream in, so a time limit or Ctrl-C still
-    yields the best solution found, reported as FEASIBLE. The solver process is terminated
-    when the solve is cancelled.
+    Intermediate solutions are kept as they stream in (and passed to `on_solution`), so a
+    time limit or Ctrl-C still yields the best solution found, reported as FEASIBLE. The
+    solver process is terminated when the solve is cancelled.
     """
     info = solver_info(solver)
     driver = minizinc.Driver(info.driver)
@@ -186,6 +191,8 @@ def solve(
             if result.solution is not None:
                 best.values = dict(vars(result.solution))
                 best.status = "FEASIBLE"
+                if on_solution is not None:
+                    on_solution(best.values)
             if result.status in _STATUS and result.status != minizinc.Status.SATISFIED:
                 if result.status != minizinc.Status.UNKNOWN or not best.values:
                     best.status = _STATUS[result.status]
