@@ -83,11 +83,50 @@ class DataBinding:
 
 
 @dataclass(frozen=True)
+class RunFunction:
+    """`run = "module:function"`: what `hadac bench` calls for one run of the algorithm."""
+
+    target: str
+    pos: Pos  # of the string, quotes included
+
+
+@dataclass(frozen=True)
+class Instances:
+    """`instances = 0..29` or `{0, 3, 7}`: the instance numbers a run is called with."""
+
+    domain: Range | ValueSet
+    pos: Pos
+
+
+@dataclass(frozen=True)
+class BenchSetting:
+    """`name = value` inside a `bench { ... }` block; value is a number or a word."""
+
+    name: str
+    value: float | int | str
+    pos: Pos
+    value_pos: Pos
+    value_text: str
+
+
+@dataclass(frozen=True)
+class BenchBlock:
+    """`bench { design = grid; runs = N; repeats = R; seed = S }`."""
+
+    settings: tuple[BenchSetting, ...]
+    pos: Pos
+
+
+BenchItem = RunFunction | Instances | BenchBlock
+
+
+@dataclass(frozen=True)
 class Algorithm:
     name: str
     params: tuple[Param, ...]
     data: tuple[DataBinding, ...]
     pos: Pos
+    bench_items: tuple[BenchItem, ...] = ()  # run, instances and bench, in source order
 
 
 @dataclass(frozen=True)
@@ -161,6 +200,18 @@ class Constraint:
     right: Expr
     pos: Pos
     op_pos: Pos
+    confidence: float | None = None  # `with confidence 0.95`
+    confidence_pos: Pos | None = None
+
+
+@dataclass(frozen=True)
+class Let:
+    """`let NAME = EXPR`: a named expression, usable wherever an expression is."""
+
+    name: str
+    expr: Expr
+    pos: Pos  # of the keyword, where the statement starts
+    name_pos: Pos
 
 
 @dataclass(frozen=True)
@@ -182,6 +233,7 @@ class Spec:
     objectives: list[Objective] = field(default_factory=list)
     constraints: list[Constraint] = field(default_factory=list)
     solvers: list[SolverChoice] = field(default_factory=list)
+    lets: list[Let] = field(default_factory=list)
 
     @property
     def title(self) -> str:

@@ -8,15 +8,16 @@ errors at once.
 from __future__ import annotations
 
 import csv
-import warnings
 import dataclasses
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from hadac import ast, fit
+from hadac import ast, benchspec, carbon, fit
 from hadac.errors import Reporter
+from hadac.lets import lower_lets
 from hadac.parser import parse_file
 from hadac.problem import (
     AlgorithmInfo,
@@ -34,27 +35,41 @@ SOLVERS = ("cbc", "highs", "gecode", "chuffed")
 MAX_SET_VALUES = 100_000
 
 
-def check(spec: ast.Spec) -> tuple[Problem, Reporter]:
-    """Check `spec`; raise `HadacError` with every error found, else the problem and warnings."""
+def check(
+    spec: ast.Spec, read_data: bool = True, location: str | None = None
+) -> tuple[Problem, Reporter]:
+    """Check `spec`; raise `HadacError` with every error found, else the problem and warnings.
+
+    `read_data=False` leaves the data files alone (no pairs): `hadac bench` writes them.
+    `location` (an ISO 3166 alpha-3 code) puts every hardware there, for its carbon intensity.
+    """
     reporter = Reporter(spec.path, spec.source)
     _duplicates(spec, reporter)
     hardware = [_hardware(h, reporter) for h in spec.hardware]
+    has_intensity = carbon.resolve(spec, hardware, reporter, location)
     algorithms = [_algorithm(a, reporter) for a in spec.algorithms]
     targets = [t for t in (_target(t, reporter) for t in spec.targets) if t is not None]
     units = _expression_units(spec, targets, reporter)
+    if has_intensity and carbon.ATTRIBUTE not in {t.name for t in spec.targets}:
+        units[carbon.ATTRIBUTE] = carbon.unit()
     invalid = frozenset(t.name for t in spec.targets) - {t.name for t in targets}
     typer = Typer(units, reporter, invalid)
+    lets = lower_lets(spec, typer, reporter)
     goal = _goal(spec, typer, reporter)
     bounds = [b for b in (_bound(c, typer, spec) for c in spec.constraints) if b is not None]
-    _attributes_defined(spec, goal, bounds, reporter)
+    _attributes_defined(spec, goal, bounds, reporter, lets)
+    carbon.check_used(spec, hardware, goal, bounds, lets, reporter)
     solver = _solver(spec, reporter)
-    pairs = _pairs(spec, algorithms, targets, reporter)
+    pairs = _pairs(spec, algorithms, targets, reporter) if read_data else []
+    if read_data:  # `hadac bench` measures the declared hardware, not one entry per location
+        hardware, pairs = carbon.expand(spec, hardware, pairs, reporter)
     if not spec.hardware:
         reporter.error(None, "the spec declares no hardware")
     if not spec.targets:
         reporter.error(None, "the spec declares no target")
     reporter.raise_if_errors()
     problem = Problem(spec, hardware, algorithms, pairs, targets, goal, bounds, solver, units)
+    problem.lets, problem.location = lets, location
     return problem, reporter
 
 
@@ -122,7 +137,8 @@ def _algorithm(algorithm: ast.Algorithm, reporter: Reporter) -> AlgorithmInfo:
             f' data HARDWARE = "file.csv"',
             len(algorithm.name),
         )
-    return AlgorithmInfo(algorithm.name, params, algorithm.pos.line)
+    bench = benchspec.validate(algorithm, params, reporter)
+    return AlgorithmInfo(algorithm.name, params, algorithm.pos.line, bench)
 
 
 def _param(param: ast.Param, reporter: Reporter) -> ParamDomain | None:
@@ -208,8 +224,8 @@ def _expression_units(spec: ast.Spec, targets: list[TargetInfo], reporter: Repor
     units = {t.name: t.unit for t in targets}
     for hw in spec.hardware:
         for attr in hw.attributes:
-            if not isinstance(attr.value, ast.Quantity):
-                continue
+            if not isinstance(attr.value, ast.Quantity) or attr.name == carbon.ATTRIBUTE:
+                continue  # carbon_intensity: checked and converted by hadac.carbon
             if attr.name in {t.name for t in spec.targets}:
                 reporter.error(
                     attr.pos, f"attribute '{attr.name}' has the name of a target", len(attr.name)
@@ -268,7 +284,14 @@ def _bound(constraint: ast.Constraint, typer: Typer, spec: ast.Spec) -> Bound | 
     else:
         quantity, bound = lexpr, float(evaluate(rexpr, {}))
     text = _statement_text(spec, constraint.pos)
-    return Bound(quantity, constraint.op, bound, unit, text, constraint.pos.line)
+    confidence = constraint.confidence
+    if confidence is not None and not 0.0 < confidence < 1.0:
+        reporter.error(
+            constraint.confidence_pos,
+            f"confidence {confidence:g} must be above 0 and below 1, like 0.95",
+        )
+        return None
+    return Bound(quantity, constraint.op, bound, unit, text, constraint.pos.line, confidence)
 
 
 def _statement_text(spec: ast.Spec, pos: ast.Pos) -> str:
@@ -276,13 +299,13 @@ def _statement_text(spec: ast.Spec, pos: ast.Pos) -> str:
     return " ".join(line[pos.column - 1 :].split("#")[0].split())
 
 
-def _attributes_defined(spec, goal, bounds, reporter) -> None:
+def _attributes_defined(spec, goal, bounds, reporter, lets=()) -> None:
     """Every hardware attribute used in the objective or a constraint exists on every hardware."""
     targets = {t.name for t in spec.targets}
     uses = [(goal.expr, goal.line)] if goal else []
-    uses += [(b.expr, b.line) for b in bounds]
+    uses += [(b.expr, b.line) for b in bounds] + [(let.expr, let.line) for let in lets]
     for expr, line in uses:
-        for name in sorted(names_in(expr) - targets):
+        for name in sorted(names_in(expr) - targets - {carbon.ATTRIBUTE}):
             for hw in spec.hardware:
                 attr = hw.attribute(name)
                 if attr is None or not isinstance(attr.value, ast.Quantity):
@@ -364,6 +387,9 @@ def _read_data(path: Path, binding, info: AlgorithmInfo, targets, reporter) -> p
     except (UnicodeDecodeError, OSError) as err:
         reporter.data_error(path, None, None, f"cannot read CSV: {str(err).strip()}")
         return None
+    frame, lines = _without_error_rows(path, frame, reporter)
+    if frame is None:
+        return None
     columns = [p.name for p in info.params] + [t.column for t in targets]
     missing = [c for c in dict.fromkeys(columns) if c not in frame.columns]
     for column in missing:
@@ -397,7 +423,7 @@ def _read_data(path: Path, binding, info: AlgorithmInfo, targets, reporter) -> p
                 if more
                 else ""
             )
-            reporter.data_error(path, first + 2, column, what + tail)
+            reporter.data_error(path, int(lines[first]), column, what + tail)
             continue
         out[column] = values.to_numpy(dtype=float)
     if len(out) != len(dict.fromkeys(columns)):
@@ -410,12 +436,31 @@ def _read_data(path: Path, binding, info: AlgorithmInfo, targets, reporter) -> p
             first = int(np.flatnonzero(outside)[0])
             reporter.data_warning(
                 path,
-                first + 2,
+                int(lines[first]),
                 param.name,
                 f"value {_show(column[first])} is outside the declared domain of '{param.name}'"
                 f" ({_rows(int(outside.sum()))} outside in this file)",
             )
     return frame
+
+
+def _without_error_rows(path: Path, frame: pd.DataFrame, reporter) -> tuple:
+    """Rows whose `error` column is filled (failed runs written by `hadac bench`) left out,
+    with a warning; and the file line number of each row kept."""
+    lines = np.arange(len(frame)) + 2
+    if "error" not in frame.columns:
+        return frame, lines
+    failed = (frame["error"].str.strip() != "").to_numpy()
+    if not failed.any():
+        return frame, lines
+    first = int(lines[failed][0])
+    if failed.all():
+        reporter.data_error(path, first, "error", "every row records a failed run")
+        return None, lines
+    reporter.data_warning(
+        path, first, "error", f"{_rows(int(failed.sum()))} of failed runs left out"
+    )
+    return frame[~failed].reset_index(drop=True), lines[~failed]
 
 
 def _long_row(path: Path) -> int | None:
@@ -445,6 +490,6 @@ def _inside(column: np.ndarray, param: ParamDomain) -> np.ndarray:
     return (column >= param.low) & (column <= param.high)
 
 
-def load(path: Path | str) -> tuple[Problem, Reporter]:
-    """Parse and check a spec file."""
-    return check(parse_file(path))
+def load(path: Path | str, location: str | None = None) -> tuple[Problem, Reporter]:
+    """Parse and check a spec file; `location` as for `check`."""
+    return check(parse_file(path), location=location)

@@ -50,7 +50,9 @@ class _Group(click.Group):
         except HadacError as error:
             if ctx.meta.get("json"):
                 diagnostics = [d.to_json() for d in error.diagnostics]
-                _emit_json({"format_version": FORMAT_VERSION, "ok": False, "diagnostics": diagnostics})
+                _emit_json(
+                    {"format_version": FORMAT_VERSION, "ok": False, "diagnostics": diagnostics}
+                )
             else:
                 _print_diagnostics(error.diagnostics)
             ctx.exit(1)
@@ -68,6 +70,12 @@ class _Group(click.Group):
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+location_option = click.option(
+    "--location",
+    metavar="ISO3",
+    help="Run every hardware at this location (ISO 3166 alpha-3, e.g. FRA) for its carbon"
+    " intensity; a hardware's own carbon_intensity still wins. No new benchmarks.",
+)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -95,22 +103,25 @@ def check(ctx: click.Context, spec: Path, as_json: bool) -> None:
     pairs = len(problem.pairs)
     out.print(
         f"{spec}: ok: {len(problem.hardware)} hardware, {len(problem.algorithms)} algorithms,"
-        f" {pairs} benchmark files, {len(problem.targets)} targets, {len(problem.bounds)} constraints"
+        f" {pairs} benchmark files, {len(problem.targets)} targets,"
+        f" {len(problem.bounds)} constraints"
     )
 
 
-def _compile(spec: Path, output: Path | None):
+def _compile(spec: Path, output: Path | None, location: str | None = None):
     from hadac.compiler import compile_spec
 
     with err.status(f"compiling {spec}", spinner="dots"):
-        build = compile_spec(spec, output)
+        build = compile_spec(spec, output, location)
     _print_diagnostics(build.warnings)
     return build
 
 
 @main.command(name="compile")
 @click.argument("spec", type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Build directory [build/<spec>].")
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="Build directory [build/<spec>]."
+)
 @json_option
 @click.pass_context
 def compile_command(ctx: click.Context, spec: Path, output: Path | None, as_json: bool) -> None:
@@ -147,7 +158,9 @@ def _size_text(surrogate: dict) -> str:
     size = surrogate["size"]
     if "table_rows" in size:
         return f"{surrogate['encoding']} ({size['table_rows']} rows)"
-    return f"{surrogate['encoding']} ({size['binaries']} binaries, {size['constraints']} constraints)"
+    return (
+        f"{surrogate['encoding']} ({size['binaries']} binaries, {size['constraints']} constraints)"
+    )
 
 
 def _fmt(value: float | None, digits: int = 4) -> str:
@@ -172,7 +185,8 @@ def show(ctx: click.Context, build_dir: Path, as_json: bool) -> None:
     model = manifest["model"]
     out.print(
         f"[bold]{manifest['spec']['name']}[/] ({manifest['spec']['file']}):"
-        f" {_shape_text(model)}, {model['constraints']} constraints; hadac {manifest['versions']['hadac']},"
+        f" {_shape_text(model)}, {model['constraints']} constraints;"
+        f" hadac {manifest['versions']['hadac']},"
         f" scikit-learn {manifest['versions']['scikit-learn']}; fitted models in"
         f" {build_dir / 'models'}"
     )
@@ -198,12 +212,25 @@ def show(ctx: click.Context, build_dir: Path, as_json: bool) -> None:
 
 @main.command()
 @click.argument("target", type=click.Path(path_type=Path))
-@click.option("--solver", type=click.Choice(["cbc", "highs", "gecode", "chuffed"]), help="Override the spec's solver.")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Seconds; the best solution so far is reported as FEASIBLE.")
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Build directory when TARGET is a spec.")
+@click.option(
+    "--solver",
+    type=click.Choice(["cbc", "highs", "gecode", "chuffed"]),
+    help="Override the spec's solver.",
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds; the best solution so far is reported as FEASIBLE.",
+)
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="Build directory when TARGET is a spec."
+)
+@location_option
 @json_option
 @click.pass_context
-def solve(ctx, target: Path, solver: str | None, time_limit: float | None, output, as_json: bool) -> None:
+def solve(
+    ctx, target: Path, solver: str | None, time_limit: float | None, output, location, as_json: bool
+) -> None:
     """Solve TARGET (a spec, compiled first, or a build directory) and verify the answer."""
     from hadac.builddir import BuildDir
     from hadac.solve import solve_build
@@ -212,10 +239,12 @@ def solve(ctx, target: Path, solver: str | None, time_limit: float | None, outpu
     compile_seconds = None
     spec_solver = None
     if target.is_dir():
+        if location:
+            raise click.UsageError("--location needs the spec (it recompiles), not a build dir")
         build = BuildDir(target)
         spec_solver = build.manifest.get("solver")
     else:
-        compiled = _compile(target, output)
+        compiled = _compile(target, output, location)
         compile_seconds = compiled.seconds
         spec_solver = compiled.problem.solver
         build = BuildDir(compiled.directory)
@@ -244,22 +273,215 @@ def _print_answer(answer) -> None:
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column()
-    table.add_row("hardware", p.hardware)
+    table.add_row("hardware", p.declared or p.hardware)
+    if p.location:
+        chosen = " (chosen among the hardware's locations)" if p.location_chosen else ""
+        table.add_row("location", p.location + chosen)
     table.add_row("algorithm", p.algorithm)
     for name, value in p.params.items():
         table.add_row(f"  {name}", f"{value:g}")
-    for name, value in p.predicted.items():
+    for name, value in {**p.predicted, **p.lets}.items():
         table.add_row(name, f"{value:.6g} {answer.units[name]}")
     if answer.objective is not None:
-        table.add_row("objective", f"{answer.objective_text}: {answer.objective:.6g} {answer.objective_unit}")
+        table.add_row(
+            "objective", f"{answer.objective_text}: {answer.objective:.6g} {answer.objective_unit}"
+        )
     out.print(table)
     for row in answer.constraints:
-        out.print(f"  [green]✓[/] {row['text']}  ({row['value']:.6g} {row['unit']})", markup=True)
+        sign = "+" if row["op"] == "<=" else "-"
+        margin = f" {sign} margin {row['margin']:.6g}" if "margin" in row else ""
+        value = f"{row['value']:.6g}{margin} {row['unit']}".rstrip()
+        out.print(f"  [green]✓[/] {row['text']}  ({value})", markup=True)
     t = answer.timings
     parts = [f"{k} {v:.2f} s" for k, v in t.items() if v is not None]
     out.print(f"[dim]verified against the fitted models; {', '.join(parts)}[/]")
     if answer.interrupted:
         out.print("[yellow]interrupted: best solution found so far[/]")
+
+
+solver_option = click.option(
+    "--solver",
+    type=click.Choice(["cbc", "highs", "gecode", "chuffed"]),
+    help="Override the spec's solver.",
+)
+time_limit_option = click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds per solve.",
+)
+
+
+@main.command()
+@click.argument("spec", type=click.Path(path_type=Path))
+@click.option(
+    "--objectives",
+    required=True,
+    metavar="A,B",
+    help="Two targets or lets, both minimized: A under limits on B.",
+)
+@click.option(
+    "--points",
+    type=click.IntRange(min=2),
+    default=10,
+    show_default=True,
+    help="At most this many points; all of them when the front has fewer.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Directory for front.csv, front.png and the build [build/<spec>-pareto].",
+)
+@solver_option
+@time_limit_option
+@location_option
+@json_option
+@click.pass_context
+def pareto(
+    ctx, spec: Path, objectives: str, points: int, output, solver, time_limit, location, as_json
+) -> None:
+    """The Pareto front of two objectives of SPEC, by epsilon-constraint solves, each point
+    verified; a table, and front.csv and front.png in the output directory."""
+    from hadac import pareto as fronts
+
+    ctx.meta["json"] = as_json
+    names = [name.strip() for name in objectives.split(",")]
+    with err.status(f"tracing the front of {' and '.join(names)}", spinner="dots"):
+        front, warnings, directory = fronts.compute(
+            spec, names, points, solver, time_limit, location, output
+        )
+        csv_path, png_path = fronts.write(front, directory)
+    _print_diagnostics(warnings)
+    if as_json:
+        files = {"csv": str(csv_path), "png": str(png_path)}
+        _emit_json({"format_version": FORMAT_VERSION, **front.to_json(), "files": files})
+        return
+    _print_front(front)
+    out.print(f"wrote {csv_path} and {png_path}")
+
+
+def _print_front(front) -> None:
+    from rich.markup import escape
+
+    from hadac.pareto import label
+
+    first, second = front.first, front.second
+    table = Table(title=f"Pareto front: {first.name} vs {second.name}", title_justify="left")
+    table.add_column("#", justify="right")
+    for axis in (first, second):
+        heading = f"{axis.name} [{axis.unit}]" if axis.unit else axis.name
+        table.add_column(escape(heading), justify="right")
+    table.add_column("hardware / algorithm / params")
+    table.add_column("verified")
+    for i, p in enumerate(front.sorted(), start=1):
+        check = "[green]✓[/]" if p.proven else "[yellow]✓ (not proven optimal)[/]"
+        table.add_row(str(i), f"{p.first:.6g}", f"{p.second:.6g}", escape(label(p.point)), check)
+    out.print(table)
+    if not front.points:
+        out.print("no configuration meets the spec's constraints: the front is empty")
+    state = (
+        "complete: every non-dominated point"
+        if front.complete
+        else "partial: raise --points for more"
+    )
+    out.print(
+        f"[dim]{len(front.points)} points, {state}; {front.solves} solves with {front.solver}"
+        f" ({front.where}), {front.seconds:.2f} s[/]"
+    )
+
+
+@main.command()
+@click.argument("spec", type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=Path("report.html"),
+    show_default=True,
+    help="The HTML file to write.",
+)
+@click.option("--pareto", "objectives", metavar="A,B", help="Also trace this Pareto front.")
+@click.option("--points", type=click.IntRange(min=2), default=10, show_default=True)
+@click.option("--build", "build_dir", type=click.Path(path_type=Path), help="Build directory.")
+@solver_option
+@time_limit_option
+@location_option
+def report(spec: Path, output: Path, objectives, points, build_dir, solver, time_limit, location):
+    """One self-contained HTML page: the spec, each surrogate's fit, the verified answer,
+    and the Pareto front when asked; it loads nothing from the network."""
+    from hadac.report import make
+
+    names = [name.strip() for name in objectives.split(",")] if objectives else None
+    with err.status(f"reporting on {spec}", spinner="dots"):
+        made = make(spec, output, names, points, solver, time_limit, location, build_dir)
+    _print_diagnostics(made.build.warnings)
+    status = made.answer.status
+    choice = f": {made.answer.point.label()}" if made.answer.point else ""
+    out.print(f"wrote {output} ({status}{choice})", markup=False)
+
+
+@main.command()
+@click.argument("spec", type=click.Path(path_type=Path))
+@click.option(
+    "--hardware",
+    required=True,
+    metavar="NAME",
+    help="The catalogue hardware this machine stands for (or the Dask workers with hw-NAME).",
+)
+@click.option("--algorithm", metavar="NAME", help="Only this algorithm [each with a run line].")
+@click.option(
+    "--out", type=click.Path(path_type=Path), help="Results CSV [the spec's data file of the pair]."
+)
+@click.option("--render-only", is_flag=True, help="Write the runners into build/<spec>/bench/.")
+@click.option(
+    "--run-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="A longer run is killed, recorded as an error, and its worker replaced.",
+)
+@click.option(
+    "--scheduler",
+    metavar="tcp://HOST:PORT",
+    help="Send the runs to this Dask scheduler; each needs the worker resource hw-NAME=1.",
+)
+@click.option("--retry-errors", is_flag=True, help="Run again the runs recorded with an error.")
+def bench(
+    spec: Path,
+    hardware: str,
+    algorithm: str | None,
+    out: Path | None,
+    render_only: bool,
+    run_timeout: float | None,
+    scheduler: str | None,
+    retry_errors: bool,
+) -> None:
+    """Benchmark the algorithms of SPEC on this machine as hardware NAME.
+
+    Writes a standalone runner per algorithm into build/<spec>/bench/ (it needs only
+    codecarbon and the workload's module: copy it to an HPC node and run it there), then runs
+    it: each run in a worker process pinned to the hardware's `cores` CPUs, measured by
+    codecarbon at the hardware's location, one CSV row per run, appended and flushed. A run
+    that raises, exits, crashes or exceeds --run-timeout leaves a row with its error. A
+    rerun skips the runs already in the CSV.
+
+    Without --scheduler the runs go one after the other: runs side by side on one machine
+    would share its CPUs, caches and memory bandwidth, and corrupt each other's time and
+    energy. With it, they go to Dask workers started on each platform with
+    `dask worker tcp://HOST:PORT --resources "hw-NAME=1"`, and the rows come back here.
+    """
+    from hadac import bench as benchmark
+
+    problem = benchmark.load(spec)
+    campaigns = benchmark.prepare(problem, hardware, algorithm, out, local=scheduler is None)
+    for campaign in campaigns:
+        out_text = f"{campaign.runner} ({campaign.runs} runs) -> {campaign.out}"
+        err.print(f"runner {out_text}", markup=False)
+    if render_only:
+        return
+    for campaign in campaigns:
+        code = benchmark.run(campaign, run_timeout, scheduler, retry_errors)
+        if code:
+            click.get_current_context().exit(code)
 
 
 @main.command()
@@ -283,4 +505,3 @@ def solvers(as_json: bool) -> None:
             str(i.driver) if i.available else i.reason,
         )
     out.print(table)
-

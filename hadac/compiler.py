@@ -23,7 +23,7 @@ import joblib
 import numpy as np
 import sklearn
 
-from hadac import __version__, fit
+from hadac import __version__, carbon, fit
 from hadac.builddir import DATA_FILE, MANIFEST_FILE, MODEL_FILE
 from hadac.checks import load
 from hadac.encode import Encoded, encode, mzn_name
@@ -61,19 +61,25 @@ def fit_all(problem: Problem, reporter: Reporter) -> dict[tuple[str, str, str], 
     surrogate that explains little of its data says little about the real system.
     """
     fitted = {}
+    shared = {}  # the location entries of one declared hardware share its data and fits
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # e.g. MLP convergence; holdout metrics tell the story
         for pair in problem.pairs:
             inputs = [p.name for p in problem.algorithm(pair.algorithm).params]
             x = pair.frame[inputs].to_numpy(dtype=float).reshape(len(pair.frame), len(inputs))
+            declared = carbon.catalogue_name(problem.hardware_info(pair.hardware))
             for target in problem.targets:
+                key = (pair.algorithm, declared, target.name)
+                if key in shared:
+                    fitted[(pair.algorithm, pair.hardware, target.name)] = shared[key]
+                    continue
                 y = pair.frame[target.column].to_numpy(dtype=float)
-                result = fit.fit(target.kind, target.args, x, y)
+                result = shared[key] = fit.fit(target.kind, target.args, x, y)
                 fitted[(pair.algorithm, pair.hardware, target.name)] = result
                 if result.r2 is not None and result.r2 < R2_WARNING:
                     reporter.warning(
                         _target_pos(problem, target.name),
-                        f"surrogate '{target.name}' of {pair.algorithm} on {pair.hardware} has"
+                        f"surrogate '{target.name}' of {pair.algorithm} on {declared} has"
                         f" holdout R² {result.r2:.2f} (< {R2_WARNING}): it explains little of"
                         f" {pair.data_path.name}",
                         len(target.name),
@@ -90,15 +96,36 @@ def model_file_name(algorithm: str, hardware: str, target: str) -> str:
 
 
 def default_directory(problem: Problem) -> Path:
-    return Path("build") / problem.name
+    """`build/<spec>`, or `build/<spec>@FRA` under `--location FRA` (the spec's own build stays)."""
+    return Path("build") / (problem.name + (f"@{problem.location}" if problem.location else ""))
 
 
-def compile_spec(spec_path: Path | str, out: Path | str | None = None) -> Build:
-    """Check, fit, encode and write `out` (default `build/<spec name>/`)."""
+def compile_spec(
+    spec_path: Path | str, out: Path | str | None = None, location: str | None = None
+) -> Build:
+    """Check, fit, encode and write `out` (default `build/<spec name>/`).
+
+    `location` puts every hardware at that ISO 3166 alpha-3 location (`solve --location`).
+    """
     started = time.perf_counter()
-    problem, reporter = load(spec_path)
+    problem, reporter = load(spec_path, location)
+    return compile_problem(problem, reporter, out, started)
+
+
+def compile_problem(
+    problem: Problem,
+    reporter: Reporter,
+    out: Path | str | None = None,
+    started: float | None = None,
+) -> Build:
+    """Fit, encode and write a checked problem, which callers such as `hadac pareto` may
+    have adapted (another objective, another constraint) before compiling it."""
+    started = time.perf_counter() if started is None else started
     fitted = fit_all(problem, reporter)
-    models = {key: model_file_name(*key) for key in fitted}
+    models = {
+        key: model_file_name(key[0], carbon.catalogue_name(problem.hardware_info(key[1])), key[2])
+        for key in fitted
+    }
     encoded = encode(problem, fitted, models, DATA_FILE)
     manifest = _manifest(problem, encoded, fitted, models, reporter.warnings)
     directory = Path(out) if out is not None else default_directory(problem)
@@ -164,8 +191,11 @@ def _manifest(problem: Problem, encoded: Encoded, fitted, models, warnings_) -> 
             "constraints": len(problem.bounds),
         },
         "hardware": [
-            {"name": h.name, "attributes": h.numbers, "line": h.line} for h in problem.hardware
+            {"name": h.name, "attributes": h.numbers, "line": h.line, **carbon.manifest_fields(h)}
+            for h in problem.hardware
         ],
+        "carbon": carbon.manifest_section(problem),
+        "lets": [let.to_json() for let in problem.lets],
         "pairs": [
             {"algorithm": p.algorithm, "hardware": p.hardware, "configurations": r}
             for p, r in zip(problem.pairs, ranges, strict=True)

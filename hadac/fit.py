@@ -154,15 +154,19 @@ class Fitted:
     r2: float | None
     mae: float | None
     rows: int
+    # The 20% held out and what the 80% copy predicted there: the calibration set of
+    # confidence-bounded constraints (hadac.conformal) and the fit plots of reports.
+    holdout_y: np.ndarray | None = None
+    holdout_predicted: np.ndarray | None = None
 
 
 def fit(kind: str, args: dict, x: np.ndarray, y: np.ndarray) -> Fitted:
     """Fit on all rows; holdout metrics come from a fixed 80/20 split (random_state=0)."""
     build = KINDS[kind].build
-    r2 = mae = None
+    r2 = mae = y_test = held = None
     if len(y) >= 10:
         x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.2, random_state=0)
         held = build(args).fit(x_train, y_train).predict(x_test)
         mae = float(mean_absolute_error(y_test, held))
         r2 = float(r2_score(y_test, held)) if np.ptp(y_test) > 0 else None
-    return Fitted(build(args).fit(x, y), r2, mae, len(y))
+    return Fitted(build(args).fit(x, y), r2, mae, len(y), y_test, held)

@@ -40,6 +40,7 @@ _TERMINAL_NAMES = {
     "COMMA": "','",
     "COLON": "':'",
     "TILDE": "'~'",
+    "SEMICOLON": "';'",
     "__ANON_0": "'..'",
 }
 
@@ -106,6 +107,8 @@ class _ToAst(Transformer):
                 spec.constraints.append(item)
             elif isinstance(item, ast.SolverChoice):
                 spec.solvers.append(item)
+            elif isinstance(item, ast.Let):
+                spec.lets.append(item)
         return spec
 
     def spec_name(self, meta, items):
@@ -146,7 +149,8 @@ class _ToAst(Transformer):
         name, *body = items
         params = tuple(i for i in body if isinstance(i, ast.Param))
         data = tuple(i for i in body if isinstance(i, ast.DataBinding))
-        return ast.Algorithm(str(name), params, data, _pos(name))
+        bench = tuple(i for i in body if isinstance(i, ast.BenchItem))
+        return ast.Algorithm(str(name), params, data, _pos(name), bench)
 
     def param(self, meta, items):
         name, type_, domain = items
@@ -165,6 +169,22 @@ class _ToAst(Transformer):
     def data(self, meta, items):
         hardware, path = items
         return ast.DataBinding(str(hardware), _unquote(path), _pos(hardware), _pos(path))
+
+    def run(self, meta, items):
+        return ast.RunFunction(_unquote(items[0]), _pos(items[0]))
+
+    def instances(self, meta, items):
+        return ast.Instances(items[0], ast.Pos(meta.line, meta.column))
+
+    def bench(self, meta, items):
+        return ast.BenchBlock(tuple(items), ast.Pos(meta.line, meta.column))
+
+    def bench_setting(self, meta, items):
+        name, value = items
+        if isinstance(value, Token):
+            return ast.BenchSetting(str(name), str(value), _pos(name), _pos(value), str(value))
+        number, pos = value
+        return ast.BenchSetting(str(name), number, _pos(name), pos, str(number))
 
     # ---- targets ----
     def target(self, meta, items):
@@ -196,8 +216,18 @@ class _ToAst(Transformer):
         return ast.Objective(str(sense), expr, _pos(sense))
 
     def constraint(self, meta, items):
-        left, op, right = items
-        return ast.Constraint(left, str(op), right, ast.Pos(meta.line, meta.column), _pos(op))
+        left, op, right, *confidence = items
+        level, level_pos = confidence[0] if confidence else (None, None)
+        return ast.Constraint(
+            left, str(op), right, ast.Pos(meta.line, meta.column), _pos(op), level, level_pos
+        )
+
+    def confidence(self, meta, items):
+        return float(self._finite(items[0], _number(items[0]))), _pos(items[0])
+
+    def let(self, meta, items):
+        name, expr = items
+        return ast.Let(str(name), expr, ast.Pos(meta.line, meta.column), _pos(name))
 
     def solver(self, meta, items):
         return ast.SolverChoice(str(items[0]), _pos(items[0]))

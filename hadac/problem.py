@@ -15,6 +15,7 @@ import pandas as pd
 import pint
 
 from hadac import ast
+from hadac.benchspec import BenchSetup
 from hadac.units import Lowered, pretty
 
 
@@ -39,6 +40,7 @@ class AlgorithmInfo:
     name: str
     params: tuple[ParamDomain, ...]
     line: int
+    bench: BenchSetup | None = None  # what `hadac bench` runs; None without a run line
 
     def points(self) -> np.ndarray:
         """Every combination of param values, one row each, first param varying slowest."""
@@ -54,6 +56,7 @@ class HardwareInfo:
     numbers: dict[str, float]  # numeric attributes, in the unit each was written with
     strings: dict[str, str | tuple[str, ...]]
     line: int
+    base: str | None = None  # the declared hardware, when this entry is one of its locations
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,7 @@ class Bound:
     unit: pint.Unit | None
     text: str
     line: int
+    confidence: float | None = None  # tighten by conformal margins (hadac.conformal)
 
     def holds(self, value: np.ndarray | float) -> np.ndarray | bool:
         return value <= self.bound if self.op == "<=" else value >= self.bound
@@ -120,6 +124,8 @@ class Problem:
     bounds: list[Bound]
     solver: str | None
     attribute_units: dict[str, pint.Unit] = field(default_factory=dict)
+    lets: list = field(default_factory=list)  # hadac.lets.LetInfo, in source order
+    location: str | None = None  # every hardware's location, from --location
 
     @property
     def name(self) -> str:

@@ -12,7 +12,7 @@ import re
 import time
 from dataclasses import dataclass, field
 
-from hadac import runtime
+from hadac import conformal, runtime
 from hadac.builddir import BuildDir, Decoded
 from hadac.errors import HadacError
 from hadac.units import evaluate, from_json
@@ -36,10 +36,19 @@ class Point:
     predicted: dict[str, float]
     quantities: dict[str, float]  # objective and constraint quantities, by name
     solver: Decoded
+    lets: dict[str, float] = field(default_factory=dict)  # each let's value, by name
+    declared: str | None = None  # the hardware as the spec declares it
+    location: str | None = None  # where it runs, when the spec or --location says
+
+    @property
+    def location_chosen(self) -> bool:
+        """Whether the location was a decision: one of several the hardware lists."""
+        return self.declared is not None and self.declared != self.hardware
 
     def label(self) -> str:
         params = ", ".join(f"{k} = {_number(v)}" for k, v in self.params.items())
-        return f"{self.algorithm} on {self.hardware}" + (f", {params}" if params else "")
+        where = f"{self.declared} in {self.location}" if self.location_chosen else self.hardware
+        return f"{self.algorithm} on {where}" + (f", {params}" if params else "")
 
 
 def _number(value: float) -> str:
@@ -58,7 +67,22 @@ def evaluate_point(build: BuildDir, values: dict) -> Point:
     quantities = {
         e["quantity"]: float(evaluate(from_json(e["expr"]), values)) for e in build.goal_and_bounds
     }
-    return Point(algorithm, hardware, params, predicted, quantities, decoded)
+    lets = {
+        let["name"]: float(evaluate(from_json(let["expr"]), values))
+        for let in build.manifest.get("lets", ())
+    }
+    entry = next(h for h in build.manifest["hardware"] if h["name"] == hardware)
+    return Point(
+        algorithm,
+        hardware,
+        params,
+        predicted,
+        quantities,
+        decoded,
+        lets,
+        entry.get("declared"),
+        entry.get("location"),
+    )
 
 
 def verify(build: BuildDir, point: Point) -> list[dict]:
@@ -71,7 +95,12 @@ def verify(build: BuildDir, point: Point) -> list[dict]:
     for target, value in point.predicted.items():
         said = point.solver.targets[target]
         if not close(said, value):
-            model = f"models/{point.algorithm}__{point.hardware}__{target}.joblib"
+            model = next(
+                s["model"]
+                for s in build.manifest["surrogates"]
+                if (s["algorithm"], s["hardware"], s["target"])
+                == (point.algorithm, point.hardware, target)
+            )
             problems.append(
                 f"surrogate '{target}' of {point.algorithm} on {point.hardware} ({model}):"
                 f" the model gives {said!r} but predict gives {value!r}"
@@ -89,12 +118,17 @@ def verify(build: BuildDir, point: Point) -> list[dict]:
     rows = []
     for entry in build.manifest["constraints"]:
         value = point.quantities[entry["quantity"]]
-        holds = value <= entry["bound"] if entry["op"] == "<=" else value >= entry["bound"]
-        rows.append({**_constraint_view(entry), "value": value, "holds": holds})
+        margin = conformal.margin_for(entry, point.algorithm, point.hardware)
+        holds = conformal.holds(entry, value, margin)
+        row = {**_constraint_view(entry), "value": value, "holds": holds}
+        if "confidence" in entry:
+            row.update(confidence=entry["confidence"], margin=margin)
+        rows.append(row)
         if not holds:
+            with_margin = f" with margin {margin!r}" if "confidence" in entry else ""
             problems.append(
                 f"line {entry['line']}: '{entry['text']}' is violated by the answer:"
-                f" {value!r} {entry['unit']}"
+                f" {value!r} {entry['unit']}{with_margin}"
             )
     if problems:
         raise HadacError("the solver's answer failed verification:\n  " + "\n  ".join(problems))
@@ -139,6 +173,12 @@ class Answer:
                 else None
             ),
             "predicted": p.predicted if p else None,
+            "location": (
+                {"hardware": p.declared, "code": p.location, "chosen": p.location_chosen}
+                if p
+                else None
+            ),
+            "lets": p.lets if p else None,
             "units": self.units,
             "constraints": self.constraints,
             "verified": p is not None,
@@ -168,6 +208,7 @@ def solve_build(
     wall = time.perf_counter() - started
     goal = build.manifest["objective"]
     units = {t["name"]: t["unit"] for t in build.manifest["targets"]}
+    units.update({let["name"]: let["unit"] for let in build.manifest.get("lets", ())})
     answer = Answer(
         result.status,
         solver,
@@ -214,8 +255,12 @@ def explain_infeasible(build: BuildDir, solver: str, time_limit: float | None) -
         value = point.quantities[entry["quantity"]]
         least = "least" if sense == "minimize" else "greatest"
         what = entry["quantity"] if entry["quantity"] in point.predicted else "value"
+        margin = ""
+        if "confidence" in entry:
+            size = conformal.margin_for(entry, point.algorithm, point.hardware)
+            margin = f" {'+' if entry['op'] == '<=' else '-'} margin {size:.6g}"
         out.append(
             f"{head} the {least} {what} that meets the other constraints is"
-            f" {value:.6g} {entry['unit']} ({point.label()})".rstrip()
+            f" {value:.6g}{margin} {entry['unit']} ({point.label()})".rstrip()
         )
     return out

@@ -138,6 +138,8 @@ class Typer:
         self.units = units
         self.reporter = reporter
         self.invalid = invalid
+        # a let's name -> its lowered expression (inlined where used) and unit
+        self.lets: dict[str, tuple[Lowered, pint.Unit | None]] = {}
 
     def lower(self, expr: ast.Expr) -> tuple[Lowered, pint.Unit | None] | None:
         """The lowered expression and its unit (None for a bare number)."""
@@ -151,14 +153,15 @@ class Typer:
                 return None
             return Const(expr.value), unit
         if isinstance(expr, ast.Ref):
+            if expr.name in self.lets:
+                return self.lets[expr.name]
             if expr.name in self.invalid and expr.name not in self.units:
                 return None
             if expr.name not in self.units:
-                known = ", ".join(sorted(self.units)) or "none"
+                known = ", ".join(sorted([*self.units, *self.lets])) or "none"
                 self.reporter.error(
                     expr.pos,
-                    f"unknown name '{expr.name}': not a target or hardware attribute"
-                    f" (known: {known})",
+                    f"unknown name '{expr.name}': not a target, let or attribute (known: {known})",
                     len(expr.name),
                 )
                 return None

@@ -25,3 +25,11 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
 fi
 
 bash scripts/install-minizinc.sh
+
+# Headless Chromium renders `hadac report` pages in the tests; installed once.
+if ! command -v chromium >/dev/null; then
+  echo "setup: installing chromium (apt)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi

@@ -36,6 +36,7 @@ target time = "t" in s ~ tree(max_depth = 3)
 minimize time
 """
 GOOD_CSV = "n,t\n1,2.0\n2,3.5\n3,4.0\n"
+DATA = '  data hw = "a.csv"'  # the line before which bench cases add theirs
 
 
 def edit(*changes: tuple[str, str], append: str = "") -> str:
@@ -108,7 +109,7 @@ spec.hada:7:15: error: unexpected 't'; expected a "string"
         "unknown-name",
         edit(("minimize time", "minimize tme")),
         """\
-spec.hada:8:10: error: unknown name 'tme': not a target or hardware attribute (known: cores, time)
+spec.hada:8:10: error: unknown name 'tme': not a target, let or attribute (known: cores, time)
     8 | minimize tme
       |          ^^^
 """,
@@ -533,6 +534,154 @@ spec.hada:9:8: error: unknown solver 'cplex'; expected one of cbc, highs, gecode
       |        ^^^^^
 """,
     ),
+    # ---- what `hadac bench` runs: run, instances, bench { ... } ----
+    Case(
+        "bench-run-format",
+        edit((DATA, '  run = "vpp.anticipate"\n' + DATA)),
+        """\
+spec.hada:5:9: error: run must be "module:function"; got 'vpp.anticipate'
+    5 |   run = "vpp.anticipate"
+      |         ^^^^^^^^^^^^^^^^
+""",
+    ),
+    Case(
+        "bench-second-run",
+        edit((DATA, '  run = "m:f"\n  run = "m:g"\n' + DATA)),
+        """\
+spec.hada:6:9: error: a second run in algorithm 'alg' (first at line 5)
+    6 |   run = "m:g"
+      |         ^^^^^
+""",
+    ),
+    Case(
+        "bench-instances-without-run",
+        edit((DATA, "  instances = 0..2\n" + DATA)),
+        """\
+spec.hada:5:3: error: instances without run = "module:function" in algorithm 'alg'
+    5 |   instances = 0..2
+      |   ^^^^^^^^^
+""",
+    ),
+    Case(
+        "bench-unknown-design",
+        edit((DATA, '  run = "m:f"\n  bench { design = sobol; runs = 4 }\n' + DATA)),
+        """\
+spec.hada:6:20: error: unknown design 'sobol'; expected grid, random or lhs
+    6 |   bench { design = sobol; runs = 4 }
+      |                    ^^^^^
+""",
+    ),
+    Case(
+        "bench-runs-below-one",
+        edit((DATA, '  run = "m:f"\n  bench { design = random; runs = 0 }\n' + DATA)),
+        """\
+spec.hada:6:35: error: runs must be an integer of at least 1; got 0
+    6 |   bench { design = random; runs = 0 }
+      |                                   ^
+""",
+    ),
+    Case(
+        "bench-repeats-not-integer-newlines",
+        edit((DATA, '  run = "m:f"\n  bench {\n    repeats = 2.5\n  }\n' + DATA)),
+        """\
+spec.hada:7:15: error: repeats must be an integer of at least 1; got 2.5
+    7 |     repeats = 2.5
+      |               ^^^
+""",
+    ),
+    Case(
+        "bench-seed-negative",
+        edit((DATA, '  run = "m:f"\n  bench { seed = -1 }\n' + DATA)),
+        """\
+spec.hada:6:18: error: seed must be a non-negative integer; got -1
+    6 |   bench { seed = -1 }
+      |                  ^^
+""",
+    ),
+    Case(
+        "bench-unknown-setting",
+        edit((DATA, '  run = "m:f"\n  bench { design = grid; rusn = 3 }\n' + DATA)),
+        """\
+spec.hada:6:26: error: unknown bench setting 'rusn'; expected design, runs, repeats or seed
+    6 |   bench { design = grid; rusn = 3 }
+      |                          ^^^^
+""",
+    ),
+    Case(
+        "bench-duplicate-setting",
+        edit((DATA, '  run = "m:f"\n  bench { seed = 1; seed = 2 }\n' + DATA)),
+        """\
+spec.hada:6:21: error: duplicate bench setting 'seed' (first at line 6)
+    6 |   bench { seed = 1; seed = 2 }
+      |                     ^^^^
+""",
+    ),
+    Case(
+        "bench-runs-with-grid",
+        edit((DATA, '  run = "m:f"\n  bench { design = grid; runs = 10 }\n' + DATA)),
+        """\
+spec.hada:6:26: error: runs is for design = random or lhs; grid runs every combination
+    6 |   bench { design = grid; runs = 10 }
+      |                          ^^^^
+""",
+    ),
+    Case(
+        "bench-lhs-without-runs",
+        edit((DATA, '  run = "m:f"\n  bench { design = lhs }\n' + DATA)),
+        """\
+spec.hada:6:20: error: design = lhs needs runs = N, the number of points to draw
+    6 |   bench { design = lhs }
+      |                    ^^^
+""",
+    ),
+    Case(
+        "bench-grid-over-a-float-range",
+        edit(("param n: int in 1..3", "param n: float in 1..3"), (DATA, '  run = "m:f"\n' + DATA)),
+        """\
+spec.hada:4:9: error: design = grid cannot enumerate the float range of 'n'; use random or lhs
+    4 |   param n: float in 1..3
+      |         ^
+""",
+    ),
+    Case(
+        "bench-instances-negative",
+        edit((DATA, '  run = "m:f"\n  instances = {0, -2}\n' + DATA)),
+        """\
+spec.hada:6:3: error: instances are non-negative integers; got -2
+    6 |   instances = {0, -2}
+      |   ^^^^^^^^^
+""",
+    ),
+    Case(
+        "bench-instances-empty",
+        edit((DATA, '  run = "m:f"\n  instances = 5..2\n' + DATA)),
+        """\
+spec.hada:6:15: error: empty instances 5..2: the low end is above the high end
+    6 |   instances = 5..2
+      |               ^
+""",
+    ),
+    Case(
+        "bench-setting-without-value",
+        edit((DATA, '  run = "m:f"\n  bench { design = ; runs = 3 }\n' + DATA)),
+        """\
+spec.hada:6:20: error: unexpected ';'; expected '-', a name or a number
+    6 |   bench { design = ; runs = 3 }
+      |                    ^
+""",
+    ),
+    Case(
+        "bench-valid-setup-checks",
+        edit(
+            (
+                DATA,
+                '  run = "hadac.workloads.vpp:anticipate"\n  instances = 0..29\n'
+                "  bench { design = lhs; runs = 20; repeats = 3; seed = 7 }\n" + DATA,
+            )
+        ),
+        "",
+        code=0,
+    ),
 ]
 
 
@@ -584,7 +733,8 @@ def test_several_errors_in_one_run(tmp_path, monkeypatch):
     assert heads == [
         "spec.hada:3:10: error: duplicate hardware 'hw' (first declared at line 2)",
         "spec.hada:5:19: error: empty domain 3..1 for 'n': the low end is above the high end",
-        "spec.hada:8:31: error: tree(max_depth = ...): 0 is out of range: must be at least 1 and at most 64",
+        "spec.hada:8:31: error: tree(max_depth = ...): 0 is out of range:"
+        " must be at least 1 and at most 64",
         "spec.hada:10:20: error: unknown unit 'kgg'",
         "spec.hada:11:17: error: '<' is not supported on predicted values; use <= or >=",
         "spec.hada:12:8: error: unknown solver 'cplex';"

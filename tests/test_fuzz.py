@@ -81,7 +81,7 @@ KEYWORDS = [
     "constraint", "solver", "int", "float", "in", "cbc", "highs", "tree", "forest", "boosted",
     "mlp", "linear", "max_depth", "n_estimators", "hidden", "learning_rate", "cores", "price",
     "location", "time", "cost", "emissions", "memory", "laptop", "server", "anticipate",
-    "nScenarios", "nTraces",
+    "nScenarios", "nTraces", "let", "with", "confidence", "carbon_intensity",
 ]  # fmt: skip
 PUNCTUATION = [
     "{", "}", "(", ")", "[", "]", "=", ",", ":", "~", "..", "+", "-", "*", "/", "<=", ">=",

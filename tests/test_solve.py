@@ -32,31 +32,77 @@ PAIRS = [
 PRICE = {"laptop": 0.10, "server": 1.20, "cloud": 0.45}  # EUR/h
 
 
-def _spec_tiny(p, hw):
+def _spec_tiny(p, hw, algorithm=None):
     feasible = p["time"] <= 30 and p["cost"] <= 310 and p["memory"] <= 200
     return feasible, p["emissions"]
 
 
-def _spec_usage_cost(p, hw):
+def _spec_usage_cost(p, hw, algorithm=None):
     feasible = p["emissions"] <= 60e-6 and p["cost"] + 5 <= 320 and p["time"] >= 2
     return feasible, PRICE[hw] * p["time"] / 3600
 
 
-BY_HAND = {"tiny": _spec_tiny, "usage-cost": _spec_usage_cost, "structure": _spec_tiny}
+# carbon.hada: g CO2e/kWh of each location a hardware lists (codecarbon 3.3.2's table).
+INTENSITY = {"laptop": (330.718,), "server": (661.926,), "cloud": (330.718, 56.039, 40.695)}
+
+
+def _time_margin(algorithm, hw, confidence=0.9):
+    """The split-conformal margin of `time`, recomputed here from the data and sklearn."""
+    import pandas as pd
+    from sklearn.model_selection import train_test_split
+    from sklearn.tree import DecisionTreeRegressor
+
+    frame = pd.read_csv(REPO / "specs" / "data" / f"{algorithm}_{hw}.csv")
+    x, y = frame.iloc[:, :1].to_numpy(float), frame["time(sec)"].to_numpy(float)
+    x_fit, x_cal, y_fit, y_cal = train_test_split(x, y, test_size=0.2, random_state=0)
+    model = DecisionTreeRegressor(max_depth=6, random_state=0).fit(x_fit, y_fit)
+    scores = np.sort(y_cal - model.predict(x_cal))
+    return scores[int(np.ceil((len(scores) + 1) * confidence)) - 1]
+
+
+def _spec_carbon(p, hw, algorithm):
+    feasible = (
+        p["time"] + _time_margin(algorithm, hw) <= 30
+        and p["cost"] <= 310
+        and PRICE[hw] * p["time"] / 3600 <= 0.01
+    )
+    return feasible, min(p["energy"] * g_per_kwh for g_per_kwh in INTENSITY[hw])
+
+
+def _spec_energy_local(p, hw, algorithm=None):
+    feasible = p["cost"] <= 331 and p["time"] <= 3 and p["memory"] <= 200
+    return feasible, p["emissions"]
+
+
+# energy-local.hada: measured by `hadac bench` on two hardware of this machine.
+LOCAL = (
+    {"anticipate": (1, 2, 4, 8, 16, 24), "contingency": (1, 2, 4, 8, 16, 32, 64, 100)},
+    [(a, h) for a in ("anticipate", "contingency") for h in ("one_core", "two_cores")],
+)
+LAYOUT = {"energy-local": LOCAL}  # (domains, pairs) of the specs that differ from DOMAINS, PAIRS
+
+BY_HAND = {
+    "energy-local": _spec_energy_local,
+    "tiny": _spec_tiny,
+    "usage-cost": _spec_usage_cost,
+    "structure": _spec_tiny,
+    "carbon": _spec_carbon,
+}
 MIP_ONLY = {"structure"}
 
 
 def enumerate_optimum(directory, spec) -> float:
     best = np.inf
-    for algorithm, hardware in PAIRS:
+    domains, pairs = LAYOUT.get(spec, (DOMAINS, PAIRS))
+    for algorithm, hardware in pairs:
         models = {
             target: joblib.load(directory / "models" / f"{algorithm}__{hardware}__{target}.joblib")
-            for target in ("time", "cost", "memory", "emissions")
+            for target in ("time", "cost", "memory", "emissions", "energy")
             if (directory / "models" / f"{algorithm}__{hardware}__{target}.joblib").exists()
         }
-        for value in DOMAINS[algorithm]:
+        for value in domains[algorithm]:
             predicted = {t: float(m.predict([[float(value)]])[0]) for t, m in models.items()}
-            feasible, objective = BY_HAND[spec](predicted, hardware)
+            feasible, objective = BY_HAND[spec](predicted, hardware, algorithm)
             if feasible:
                 best = min(best, objective)
     return best

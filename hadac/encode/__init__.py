@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from hadac import conformal
 from hadac.encode.names import mzn_name
 from hadac.encode.render import render, render_mip
 from hadac.encode.tables import Tables, build_tables
@@ -84,9 +85,17 @@ def _bound_entry(bound, quantity: str, var: str, mzn: str) -> dict:
     }
 
 
+def _confidence(problem, index: int, bound, margins: dict) -> dict:
+    """The manifest fields of a confidence constraint (none for a plain one)."""
+    if index not in margins:
+        return {}
+    return conformal.manifest_fields(bound, margins[index], problem)
+
+
 def _enumerated(problem, fitted, models, data_file) -> Encoded:
     tables = build_tables(problem, fitted)
-    model, data = render(problem, tables, data_file, models)
+    margins = conformal.margins(problem, fitted)
+    model, data = render(problem, tables, data_file, models, margins)
     surrogates = [
         {
             "encoding": "table",
@@ -100,9 +109,12 @@ def _enumerated(problem, fitted, models, data_file) -> Encoded:
             b,
             q.name,
             f"rank_{q.name}",
-            f"constraint rank_{q.name} {b.op} {q.threshold(b.op, b.bound)};",
+            f"constraint rank_{q.name} {b.op} {q.threshold(b.op, b.bound)};"
+            if i not in margins
+            else f"constraint rank_{q.name} {b.op} {conformal.limit_array(i)}[config];",
         )
-        for b, q in tables.bounds
+        | _confidence(problem, i, b, margins)
+        for i, (b, q) in enumerate(tables.bounds)
     ]
     objective = (
         _goal_entry(problem, tables.goal.name, f"rank_{tables.goal.name}") if tables.goal else None
@@ -114,10 +126,15 @@ def _enumerated(problem, fitted, models, data_file) -> Encoded:
 
 def _mip(problem, fitted, models, data_file) -> Encoded:
     model, data, entries, ctx = render_mip(problem, fitted, data_file, models)
-    constraints = [
-        _bound_entry(b, c["var"], c["var"], c["mzn"])
-        for b, c in zip(problem.bounds, ctx["constraints"], strict=True)
-    ]
+    margins = conformal.margins(problem, fitted)
+    constraints = []
+    for i, (b, c) in enumerate(zip(problem.bounds, ctx["constraints"], strict=True)):
+        mzn = c["mzn"]
+        if i in margins:  # each pair's margin, switched on by its run[p]
+            tightened = conformal.mip_constraint(c["var"], b, margins[i])
+            model, mzn = model.replace(mzn, tightened, 1), tightened
+        entry = _bound_entry(b, c["var"], c["var"], mzn)
+        constraints.append(entry | _confidence(problem, i, b, margins))
     objective = None
     if ctx["objective"]:
         var = ctx["objective"]["var"]

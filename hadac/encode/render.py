@@ -11,7 +11,7 @@ from functools import cache
 import jinja2
 import numpy as np
 
-from hadac import __version__
+from hadac import __version__, conformal
 from hadac.encode.names import mzn_name
 from hadac.encode.tables import Quantity, Tables
 from hadac.problem import Problem
@@ -73,10 +73,13 @@ def render_surrogate(ctx: dict) -> str:
     return _environment().get_template("mip/" + ctx["template"]).render(s=ctx)
 
 
-def render(problem: Problem, tables: Tables, data_file: str, models: dict) -> tuple[str, dict]:
+def render(
+    problem: Problem, tables: Tables, data_file: str, models: dict, margins: dict | None = None
+) -> tuple[str, dict]:
     """The enumerated model's text and its data.
 
-    `models` maps (algorithm, hardware, target) to the file name of its fitted estimator.
+    `models` maps (algorithm, hardware, target) to the file name of its fitted estimator;
+    `margins` the per-pair margins of confidence constraints, by index (`hadac.conformal`).
     """
     data: dict = {
         "N_CONFIGS": tables.size,
@@ -154,7 +157,7 @@ def render(problem: Problem, tables: Tables, data_file: str, models: dict) -> tu
             quantities.append(quantity_context(q, None, None))
 
     constraints = []
-    for bound, q in tables.bounds:
+    for index, (bound, q) in enumerate(tables.bounds):
         rank = q.threshold(bound.op, bound.bound)
         holds = int(np.count_nonzero(bound.holds(q.values)))
         unit = f" {q.unit}" if q.unit else ""
@@ -167,8 +170,13 @@ def render(problem: Problem, tables: Tables, data_file: str, models: dict) -> tu
                 "rank": rank,
                 "comment": f"{q.name} {bound.op} {bound.bound!r}{unit}: {holds} of"
                 f" {tables.size} configurations hold",
+                "limits": None,
             }
         )
+        if margins and index in margins:
+            fields, arrays = conformal.rank_fields(index, bound, q, margins[index], tables)
+            constraints[-1].update(fields)
+            data.update(arrays)
     objective = None
     if tables.goal is not None:
         objective = {
