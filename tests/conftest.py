@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import site
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +18,33 @@ SHARED_DATA = Path(
         "HADAC_SHARED_DATA", REPO.parent / "shared" / "data" / "sustainable-hw-dimensioning"
     )
 )
+
+
+def install_wheel(folder: Path) -> tuple[Path, list[str]]:
+    """Build hadac's wheel and install it alone into a fresh venv under `folder`.
+
+    hadac comes only from the wheel; its dependencies come from the test environment, through
+    a .pth file. Returns the venv's python and the wheel's file names.
+    """
+    wheels = folder / "wheels"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(REPO)],
+        check=True,
+    )
+    (wheel,) = wheels.glob("hadac-*.whl")
+    venv = folder / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    subprocess.run([python, "-m", "pip", "install", "--no-deps", "-q", str(wheel)], check=True)
+    purelib = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    deps = [p for p in site.getsitepackages() if "site-packages" in p]
+    Path(purelib, "deps.pth").write_text("\n".join(deps) + "\n")
+    return python, zipfile.ZipFile(wheel).namelist()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -13,18 +13,16 @@ import io
 import os
 import shutil
 import signal
-import site
 import subprocess
 import sys
 import time
-import zipfile
 from pathlib import Path
 
 import codecarbon
 import psutil
 import pytest
 from click.testing import CliRunner
-from conftest import REPO
+from conftest import REPO, install_wheel
 
 from hadac.benchspec import BenchSetup
 from hadac.cli import main
@@ -377,28 +375,10 @@ minimize time
     node = tmp_path / "node"
     shutil.copytree(tmp_path / "build" / "alone" / "bench", node)
 
-    wheels = tmp_path / "wheels"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(REPO)],
-        check=True,
-    )
-    (wheel,) = wheels.glob("hadac-*.whl")
-    assert "hadac/templates/bench/runner.py.j2" in zipfile.ZipFile(wheel).namelist()
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    python = venv / "bin" / "python"
-    subprocess.run([python, "-m", "pip", "install", "--no-deps", "-q", str(wheel)], check=True)
     # codecarbon and what it and the workload need come from the test environment
-    purelib = subprocess.run(
-        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    deps = [p for p in site.getsitepackages() if "site-packages" in p]
-    Path(purelib, "deps.pth").write_text("\n".join(deps) + "\n")
-
-    env = _env(BENCH_TEST_VENV=str(venv))
+    python, names = install_wheel(tmp_path)
+    assert "hadac/templates/bench/runner.py.j2" in names
+    env = _env(BENCH_TEST_VENV=str(tmp_path / "venv"))
     for name in ("run_contingency_on_node.py", "run_probe_on_node.py"):
         result = subprocess.run(
             [python, name, "--out", f"{name}.csv"],

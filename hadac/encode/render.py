@@ -50,21 +50,26 @@ def _floats(array: np.ndarray) -> list[float]:
     return [float(v) for v in array]
 
 
+def _render_model(template: str, problem: Problem, data_file: str, **context) -> str:
+    """A model template, with the header every model has: the spec, hadac's version, the data."""
+    return (
+        _environment()
+        .get_template(template)
+        .render(
+            spec={"name": problem.name, "path": problem.spec.path.name},
+            version=__version__,
+            data_file=data_file,
+            **context,
+        )
+    )
+
+
 def render_mip(problem: Problem, fitted: dict, data_file: str, models: dict):
     """The MIP model's text, its data, and each surrogate's encoding and size."""
     from hadac.encode import mip
 
     ctx, data, entries = mip.context(problem, fitted, models)
-    model = (
-        _environment()
-        .get_template("mip/model.mzn.j2")
-        .render(
-            spec={"name": problem.name, "path": problem.spec.path.name},
-            version=__version__,
-            data_file=data_file,
-            **ctx,
-        )
-    )
+    model = _render_model("mip/model.mzn.j2", problem, data_file, **ctx)
     return model, data, entries, ctx
 
 
@@ -185,24 +190,20 @@ def render(
             "sense": problem.goal.sense,
             "var": f"rank_{tables.goal.name}",
         }
-    model = (
-        _environment()
-        .get_template("enumerated/model.mzn.j2")
-        .render(
-            spec={"name": problem.name, "path": problem.spec.path.name},
-            version=__version__,
-            data_file=data_file,
-            size=tables.size,
-            hardware=[mzn_name(h.name) for h in problem.hardware],
-            hardware_lines=[f"line {h.line}" for h in problem.hardware],
-            algorithms=[mzn_name(a.name) for a in problem.algorithms],
-            algorithm_lines=[f"line {a.line}" for a in problem.algorithms],
-            pairs=pair_rows,
-            params=params,
-            quantities=quantities,
-            constraints=constraints,
-            objective=objective,
-        )
+    model = _render_model(
+        "enumerated/model.mzn.j2",
+        problem,
+        data_file,
+        size=tables.size,
+        hardware=[mzn_name(h.name) for h in problem.hardware],
+        hardware_lines=[f"line {h.line}" for h in problem.hardware],
+        algorithms=[mzn_name(a.name) for a in problem.algorithms],
+        algorithm_lines=[f"line {a.line}" for a in problem.algorithms],
+        pairs=pair_rows,
+        params=params,
+        quantities=quantities,
+        constraints=constraints,
+        objective=objective,
     )
     return model, data
 
