@@ -19,8 +19,6 @@ from hadac.fit import Fitted
 from hadac.problem import Bound, Problem
 from hadac.units import Var, evaluate, pretty
 
-MAX_CONFIGS = 1_000_000
-
 
 @dataclass
 class Quantity:
@@ -66,23 +64,13 @@ class Tables:
 
 
 def build_tables(problem: Problem, fitted: dict[tuple[str, str, str], Fitted]) -> Tables:
-    """Enumerate configurations pair by pair and predict every target on them."""
+    """Enumerate configurations pair by pair and predict every target on them.
+
+    Only for problems `encode.shape_for` enumerates: every param finite, few configurations.
+    """
     algorithm_index = {a.name: i for i, a in enumerate(problem.algorithms)}
     hardware_index = {h.name: i for i, h in enumerate(problem.hardware)}
-    for algorithm in problem.algorithms:
-        for param in algorithm.params:
-            if not param.finite:
-                raise HadacError(
-                    f"{problem.spec.path}:{param.line}: param '{param.name}' of"
-                    f" '{algorithm.name}' is a float range; the table encoding needs finite"
-                    " domains: give its values as a set, e.g. {0.1, 0.2, 0.5}"
-                )
     points = {a.name: a.points() for a in problem.algorithms}
-    total = sum(len(points[p.algorithm]) for p in problem.pairs)
-    if total > MAX_CONFIGS:
-        raise HadacError(
-            f"{total} configurations exceed the table encoding's limit of {MAX_CONFIGS}"
-        )
 
     algorithm_of, hardware_of, ranges = [], [], []
     predictions: dict[str, list[np.ndarray]] = {t.name: [] for t in problem.targets}
