@@ -17,8 +17,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import jinja2
-
 from hadac import __version__, ast
 from hadac.checks import check
 from hadac.compiler import default_directory
@@ -26,7 +24,7 @@ from hadac.design import Run, plan
 from hadac.errors import Diagnostic, HadacError
 from hadac.parser import parse_file
 from hadac.problem import AlgorithmInfo, HardwareInfo, Problem
-from hadac.resources import resource_dir
+from hadac.resources import templates
 
 
 @dataclass(frozen=True)
@@ -160,30 +158,27 @@ def _render(
     runs: list[Run],
     filename: str,
 ) -> str:
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(resource_dir("templates") / "bench"),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        autoescape=False,
-    )
-    environment.filters["py"] = _literal
     cores = hardware.numbers.get("cores")
     cores_text = "every CPU it may use" if cores is None else f"cores = {int(cores)}"
-    return environment.get_template("runner.py.j2").render(
-        version=__version__,
-        spec_file=problem.spec.path.name,
-        algorithm=algorithm.name,
-        hardware=hardware.name,
-        location=location,
-        cores=int(cores) if cores is not None else None,
-        cores_text=cores_text,
-        function=algorithm.bench.run,
-        params=[p.name for p in algorithm.params],
-        default_out=f"{algorithm.name}_{hardware.name}.csv",
-        runs=[_literal((run.params, run.instance, run.repeat)) for run in runs],
-        total=len(runs),
-        design_text=_design_text(algorithm),
-        filename=filename,
+    return (
+        templates({"py": _literal})
+        .get_template("bench/runner.py.j2")
+        .render(
+            version=__version__,
+            spec_file=problem.spec.path.name,
+            algorithm=algorithm.name,
+            hardware=hardware.name,
+            location=location,
+            cores=int(cores) if cores is not None else None,
+            cores_text=cores_text,
+            function=algorithm.bench.run,
+            params=[p.name for p in algorithm.params],
+            default_out=f"{algorithm.name}_{hardware.name}.csv",
+            runs=[_literal((run.params, run.instance, run.repeat)) for run in runs],
+            total=len(runs),
+            design_text=_design_text(algorithm),
+            filename=filename,
+        )
     )
 
 

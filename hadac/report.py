@@ -22,7 +22,7 @@ import jinja2
 from hadac import __version__, carbon
 from hadac.builddir import BuildDir
 from hadac.compiler import Build, compile_spec
-from hadac.resources import resource_dir
+from hadac.resources import templates
 from hadac.solve import Answer, solve_build
 
 PALETTE = ("#1f6f8b", "#c2571a", "#4f8a3c", "#8a3c7a", "#6b6b2f", "#2f4f6b")
@@ -171,13 +171,7 @@ def _front(front) -> dict | None:
 
 @cache
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(resource_dir("templates")),
-        undefined=jinja2.StrictUndefined,
-        autoescape=True,
-    )
-    env.filters["num"] = _num
-    return env
+    return templates({"num": _num}, html=True)
 
 
 def _num(value: float | None, digits: int = 6) -> str:

@@ -6,7 +6,10 @@ at the top of the repository, beside the package.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+
+import jinja2
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -17,3 +20,16 @@ def resource_dir(name: str) -> Path:
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError(f"hadac is installed without its {name}/ folder")
+
+
+def templates(filters: dict[str, Callable], html: bool = False) -> jinja2.Environment:
+    """A Jinja environment on `templates/`: undefined names are errors, and escaping is on
+    only for HTML, where it matters; models and runners keep their text as written."""
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(resource_dir("templates")),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=html,
+    )
+    environment.filters.update(filters)
+    return environment

@@ -15,7 +15,7 @@ from hadac import __version__, conformal
 from hadac.encode.names import mzn_name
 from hadac.encode.tables import Quantity, Tables
 from hadac.problem import Problem
-from hadac.resources import resource_dir
+from hadac.resources import templates
 
 
 def _zip_index(weights: list[float], array: str) -> list[str]:
@@ -25,14 +25,7 @@ def _zip_index(weights: list[float], array: str) -> list[str]:
 
 @cache
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(resource_dir("templates")),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        autoescape=False,
-    )
-    env.filters["zip_index"] = _zip_index
-    return env
+    return templates({"zip_index": _zip_index})
 
 
 def _domain_text(values: tuple[float, ...], low: float, high: float) -> str:
