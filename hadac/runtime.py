@@ -84,6 +84,13 @@ class SolverInfo:
         }
 
 
+@cache
+def _driver(path: Path) -> minizinc.Driver:
+    """One driver per executable: it asks MiniZinc for its version and solvers once, not at
+    every solve (about 0.15 s a solve through the bundled launcher)."""
+    return minizinc.Driver(path)
+
+
 def _listed(driver: minizinc.Driver) -> dict[str, minizinc.Solver]:
     """The driver's solvers by hadac name, keeping only those with a known version."""
     out = {}
@@ -105,7 +112,7 @@ def solvers() -> tuple[SolverInfo, ...]:
     drivers = []
     for where, path in _driver_paths():
         try:
-            driver = minizinc.Driver(path)
+            driver = _driver(path)
             drivers.append((where, path, driver, _listed(driver)))
         except Exception as err:  # a broken installation is reported, not raised
             drivers.append((where, path, None, {"__error__": str(err)}))
@@ -186,7 +193,7 @@ def solve(
     solver process is terminated when the solve is cancelled.
     """
     info = solver_info(solver)
-    driver = minizinc.Driver(info.driver)
+    driver = _driver(info.driver)
     model = minizinc.Model()
     for path in files:
         model.add_file(path, parse_data=False)
