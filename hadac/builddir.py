@@ -3,11 +3,18 @@
 `hadac solve BUILD_DIR` and the verifier need nothing but this folder: the manifest says
 which configuration is which (algorithm, hardware, params), the data file holds the tables
 the solver saw, and `models/` the estimators that made them.
+
+A build is trusted only while it is what the manifest says: opening one checks its format
+and the hash of every file the solver or the verifier reads, and `changes` tells whether
+the spec or the data it was compiled from have changed since, so that no answer is ever
+computed from a damaged or stale build.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -15,6 +22,8 @@ from pathlib import Path
 import joblib
 import numpy as np
 
+from hadac import __version__
+from hadac.encode import names
 from hadac.errors import HadacError
 
 
@@ -30,6 +39,27 @@ class Decoded:
 
 
 MODEL_FILE, DATA_FILE, MANIFEST_FILE = "model.mzn", "data.dzn", "manifest.json"
+FORMAT_VERSION = 2  # of manifest.json: a build of another format is compiled again
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def recorded_format(directory: Path) -> int | None:
+    """The manifest format of a hadac build in `directory`, None when it is not one.
+
+    Only a directory holding a hadac manifest is a build: anything else (a folder of the
+    user's, a file) must never be replaced by a compile.
+    """
+    try:
+        manifest = json.loads((directory / MANIFEST_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("spec"), dict):
+        return None
+    version = manifest.get("format_version")
+    return version if isinstance(version, int) else None
 
 
 def read_data(path: Path) -> dict:
@@ -49,11 +79,70 @@ class BuildDir:
 
     def __init__(self, directory: Path | str):
         self.directory = Path(directory)
-        path = self.directory / MANIFEST_FILE
-        try:
-            self.manifest = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError) as err:
-            raise HadacError(f"{self.directory} is not a hadac build directory ({err})") from None
+        version = recorded_format(self.directory)
+        if version is None:
+            raise HadacError(
+                f"{self.directory} is not a hadac build directory (no readable"
+                f" {MANIFEST_FILE}); compile a spec into it with `hadac compile SPEC -o DIR`"
+            )
+        if version != FORMAT_VERSION:
+            raise HadacError(
+                f"{self.directory} was written in build format {version}; this hadac reads"
+                f" format {FORMAT_VERSION}: compile the spec again"
+            )
+        self.manifest = json.loads((self.directory / MANIFEST_FILE).read_text())
+        self._check_files()
+
+    def _check_files(self) -> None:
+        """Every file the solver or the verifier reads exists and hashes as recorded."""
+        model = self.manifest["model"]
+        files = [(MODEL_FILE, model["sha256"]), (DATA_FILE, model["data_sha256"])]
+        files += [(s["model"], s["model_sha256"]) for s in self.manifest["surrogates"]]
+        problems = []
+        for name, digest in files:
+            path = self.directory / name
+            if not path.is_file():
+                problems.append(f"{path} is missing")
+            elif sha256(path) != digest:
+                problems.append(
+                    f"{path} is damaged or was edited (its sha256 is not the one recorded)"
+                )
+        if problems:
+            raise HadacError(
+                f"the build {self.directory} cannot be trusted:\n  "
+                + "\n  ".join(problems)
+                + f"\ncompile the spec again (hadac compile {self.spec_path})"
+            )
+
+    @property
+    def spec_path(self) -> Path:
+        """The spec this build was compiled from, where the manifest recorded it."""
+        return Path(os.path.normpath(self.directory / self.manifest["spec"]["path"]))
+
+    def changes(self, spec_path: Path | None = None) -> list[str]:
+        """What differs between this build and the spec it would be compiled from now.
+
+        Empty when the spec (at `spec_path`, by default where it was), every data file and
+        the hadac version are the ones the build was made from.
+        """
+        spec_path = Path(spec_path) if spec_path is not None else self.spec_path
+        manifest = self.manifest
+        if manifest["versions"]["hadac"] != __version__:
+            return [
+                f"it was compiled by hadac {manifest['versions']['hadac']}, this is {__version__}"
+            ]
+        if not spec_path.is_file():
+            return [f"its spec {spec_path} is not there any more"]
+        if sha256(spec_path) != manifest["spec"]["sha256"]:
+            return [f"{spec_path} changed since it was compiled"]
+        out = []
+        for entry in manifest["data"]:
+            path = spec_path.parent / entry["file"]
+            if not path.is_file():
+                out.append(f"{path} is not there any more")
+            elif sha256(path) != entry["sha256"]:
+                out.append(f"{path} changed since it was compiled")
+        return out
 
     @property
     def model_path(self) -> Path:
@@ -102,7 +191,7 @@ class BuildDir:
                 p["name"]: self.data[p["array"]][config - 1]
                 for p in self.manifest["params"][algorithm]
             }
-            column = lambda name: float(self.data[f"VALUE_{name}"][config - 1])  # noqa: E731
+            column = lambda name: float(self.data[names.value_array(name)][config - 1])  # noqa: E731
             targets = {t["name"]: column(t["name"]) for t in self.manifest["targets"]}
             quantities = {e["quantity"]: column(e["quantity"]) for e in self.goal_and_bounds}
             return Decoded(algorithm, pair["hardware"], params, targets, quantities)

@@ -117,6 +117,25 @@ def _compile(spec: Path, output: Path | None, location: str | None = None):
     return build
 
 
+def _compile_or_reuse(spec: Path, output: Path | None, location: str | None):
+    """The spec's build, compiled only when the one in place is missing or out of date."""
+    from hadac.compiler import compile_or_reuse
+
+    with err.status(f"compiling {spec}", spinner="dots"):
+        build, compiled = compile_or_reuse(spec, output, location)
+    if compiled is not None:
+        _print_diagnostics(compiled.warnings)
+    else:
+        _print_recorded_warnings(build.manifest["warnings"])
+    return build, compiled
+
+
+def _print_recorded_warnings(warnings: list[str]) -> None:
+    """The compile's warnings as the manifest keeps them: each head line, highlighted."""
+    for warning in warnings:
+        err.print(warning.partition("\n")[0], style="yellow", markup=False)
+
+
 @main.command(name="compile")
 @click.argument("spec", type=click.Path(path_type=Path))
 @click.option(
@@ -206,8 +225,7 @@ def show(ctx: click.Context, build_dir: Path, as_json: bool) -> None:
             _fmt(s["holdout"]["mae"]),
         )
     out.print(table)
-    for warning in manifest["warnings"]:
-        err.print(warning.partition("\n")[0], style="yellow", markup=False)
+    _print_recorded_warnings(manifest["warnings"])
 
 
 @main.command()
@@ -237,18 +255,20 @@ def solve(
 
     ctx.meta["json"] = as_json
     compile_seconds = None
-    spec_solver = None
     if target.is_dir():
         if location:
             raise click.UsageError("--location needs the spec (it recompiles), not a build dir")
         build = BuildDir(target)
-        spec_solver = build.manifest.get("solver")
+        stale = build.changes()
+        if stale:
+            raise HadacError(
+                f"the build {target} is out of date: {'; '.join(stale)}; compile again"
+                f" (hadac compile {build.spec_path}) or solve the spec itself"
+            )
     else:
-        compiled = _compile(target, output, location)
-        compile_seconds = compiled.seconds
-        spec_solver = compiled.problem.solver
-        build = BuildDir(compiled.directory)
-    solver = solver or spec_solver or "cbc"
+        build, compiled = _compile_or_reuse(target, output, location)
+        compile_seconds = compiled.seconds if compiled else None
+    solver = solver or build.manifest["solver"] or "cbc"
     with err.status(f"solving with {solver}", spinner="dots"):
         answer = solve_build(build, solver, time_limit, compile_seconds)
     if as_json:
@@ -420,6 +440,18 @@ def report(spec: Path, output: Path, objectives, points, build_dir, solver, time
     out.print(f"wrote {output} ({status}{choice})", markup=False)
 
 
+def _scheduler(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """--scheduler checked for the form of a Dask address before anything runs."""
+    if value is None:
+        return None
+    from hadac.bench import scheduler_address
+
+    try:
+        return scheduler_address(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error), ctx, param) from None
+
+
 @main.command()
 @click.argument("spec", type=click.Path(path_type=Path))
 @click.option(
@@ -432,7 +464,7 @@ def report(spec: Path, output: Path, objectives, points, build_dir, solver, time
 @click.option(
     "--out", type=click.Path(path_type=Path), help="Results CSV [the spec's data file of the pair]."
 )
-@click.option("--render-only", is_flag=True, help="Write the runners into build/<spec>/bench/.")
+@click.option("--render-only", is_flag=True, help="Write the runners into build/<spec>.bench/.")
 @click.option(
     "--run-timeout",
     type=click.FloatRange(min=0, min_open=True),
@@ -442,6 +474,7 @@ def report(spec: Path, output: Path, objectives, points, build_dir, solver, time
 @click.option(
     "--scheduler",
     metavar="tcp://HOST:PORT",
+    callback=_scheduler,
     help="Send the runs to this Dask scheduler; each needs the worker resource hw-NAME=1.",
 )
 @click.option("--retry-errors", is_flag=True, help="Run again the runs recorded with an error.")
@@ -457,7 +490,7 @@ def bench(
 ) -> None:
     """Benchmark the algorithms of SPEC on this machine as hardware NAME.
 
-    Writes a standalone runner per algorithm into build/<spec>/bench/ (it needs only
+    Writes a standalone runner per algorithm into build/<spec>.bench/ (it needs only
     codecarbon and the workload's module: copy it to an HPC node and run it there), then runs
     it: each run in a worker process pinned to the hardware's `cores` CPUs, measured by
     codecarbon at the hardware's location, one CSV row per run, appended and flushed. A run

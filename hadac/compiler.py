@@ -1,14 +1,14 @@
 """`hadac compile`: fit every surrogate, encode, and write the build directory.
 
 The build directory holds everything a person needs to inspect or rerun the model:
-`model.mzn`, `data.json`, `manifest.json` and `models/*.joblib`. It is written to a
+`model.mzn`, `data.dzn`, `manifest.json` and `models/*.joblib`. It is written to a
 temporary sibling and renamed into place, so a failed compile never leaves a half-written
-directory and never destroys the previous build.
+directory and never destroys the previous build. Only a hadac build is ever replaced: a
+directory or file of the user's at the output path is refused, untouched.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -24,14 +24,20 @@ import numpy as np
 import sklearn
 
 from hadac import __version__, carbon, fit
-from hadac.builddir import DATA_FILE, MANIFEST_FILE, MODEL_FILE
+from hadac.builddir import (
+    DATA_FILE,
+    FORMAT_VERSION,
+    MANIFEST_FILE,
+    MODEL_FILE,
+    BuildDir,
+    recorded_format,
+    sha256,
+)
 from hadac.checks import load
-from hadac.encode import Encoded, encode, mzn_name
+from hadac.encode import Encoded, encode, names
 from hadac.encode.render import dump_data
-from hadac.errors import Diagnostic, Reporter
+from hadac.errors import Diagnostic, HadacError, Reporter
 from hadac.problem import Problem
-
-FORMAT_VERSION = 1
 
 
 @dataclass
@@ -45,10 +51,6 @@ class Build:
     manifest: dict
     warnings: list[Diagnostic]
     seconds: float
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 R2_WARNING = 0.5
@@ -112,6 +114,32 @@ def compile_spec(
     return compile_problem(problem, reporter, out, started)
 
 
+def compile_or_reuse(
+    spec_path: Path | str, out: Path | str | None = None, location: str | None = None
+) -> tuple[BuildDir, Build | None]:
+    """The build of a spec: the one at `out` when it is up to date, else a new compile.
+
+    Up to date means compiled by this hadac from this spec and these data files, byte for
+    byte, for the same `--location`; the returned `Build` is None when nothing was compiled.
+    """
+    started = time.perf_counter()
+    problem, reporter = load(spec_path, location)
+    directory = Path(out) if out is not None else default_directory(problem)
+    if recorded_format(directory) == FORMAT_VERSION:
+        try:
+            existing = BuildDir(directory)
+        except HadacError:
+            existing = None  # damaged: compiled again below
+        if (
+            existing is not None
+            and existing.manifest["carbon"]["location"] == problem.location
+            and not existing.changes(Path(spec_path))
+        ):
+            return existing, None
+    build = compile_problem(problem, reporter, directory, started)
+    return BuildDir(build.directory), build
+
+
 def compile_problem(
     problem: Problem,
     reporter: Reporter,
@@ -127,14 +155,16 @@ def compile_problem(
         for key in fitted
     }
     encoded = encode(problem, fitted, models, DATA_FILE)
-    manifest = _manifest(problem, encoded, fitted, models, reporter.warnings)
     directory = Path(out) if out is not None else default_directory(problem)
+    manifest = _manifest(problem, encoded, fitted, models, reporter.warnings, directory)
     _write_atomically(directory, encoded.model, encoded.data, manifest, fitted, models)
     seconds = time.perf_counter() - started
     return Build(directory, problem, encoded, fitted, manifest, reporter.warnings, seconds)
 
 
-def _manifest(problem: Problem, encoded: Encoded, fitted, models, warnings_) -> dict:
+def _manifest(
+    problem: Problem, encoded: Encoded, fitted, models, warnings_, directory: Path
+) -> dict:
     spec = problem.spec
     surrogates = []
     keys = [(p.algorithm, p.hardware, t) for p in problem.pairs for t in problem.targets]
@@ -165,14 +195,15 @@ def _manifest(problem: Problem, encoded: Encoded, fitted, models, warnings_) -> 
         "spec": {
             "name": problem.name,
             "file": spec.path.name,
-            "sha256": hashlib.sha256(spec.source.encode()).hexdigest(),
+            "path": os.path.relpath(spec.path.resolve(), directory.resolve()),
+            "sha256": sha256(spec.path),
         },
         "data": [
             {
                 "algorithm": p.algorithm,
                 "hardware": p.hardware,
                 "file": os.path.relpath(p.data_path, spec.path.parent.resolve()),
-                "sha256": _sha256(p.data_path),
+                "sha256": sha256(p.data_path),
                 "rows": len(p.frame),
             }
             for p in problem.pairs
@@ -205,8 +236,8 @@ def _manifest(problem: Problem, encoded: Encoded, fitted, models, warnings_) -> 
                 {
                     "name": p.name,
                     "type": p.type,
-                    "var": f"{a.name}_{p.name}",
-                    "array": f"PARAM_{a.name}_{p.name}",
+                    "var": names.param_var(a.name, p.name),
+                    "array": names.param_array(a.name, p.name),
                 }
                 for p in a.params
             ]
@@ -218,7 +249,7 @@ def _manifest(problem: Problem, encoded: Encoded, fitted, models, warnings_) -> 
                 "column": t.column,
                 "unit": t.unit_text,
                 "kind": t.kind,
-                "var": mzn_name(t.name),
+                "var": names.target_var(t.name),
                 "line": t.line,
             }
             for t in problem.targets
@@ -232,17 +263,27 @@ def _manifest(problem: Problem, encoded: Encoded, fitted, models, warnings_) -> 
 
 
 def _write_atomically(directory: Path, model_text, data, manifest, fitted, models) -> None:
-    """Write into a temporary sibling, then swap it in; the old build goes only on success."""
+    """Write into a temporary sibling, then swap it in; the old build goes only on success.
+
+    The manifest written last records the hash of every other file, so that a build whose
+    files are later damaged or edited is recognised as such when it is opened.
+    """
+    _refuse_to_replace(directory)
     directory = directory.resolve()
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
     try:
+        _readable_by_all(staging)
         (staging / MODEL_FILE).write_text(model_text)
         (staging / DATA_FILE).write_text(dump_data(data))
-        (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
         (staging / "models").mkdir()
         for key, name in sorted(models.items()):
             joblib.dump(fitted[key].estimator, staging / "models" / name)
+        manifest["model"]["sha256"] = sha256(staging / MODEL_FILE)
+        manifest["model"]["data_sha256"] = sha256(staging / DATA_FILE)
+        for surrogate in manifest["surrogates"]:
+            surrogate["model_sha256"] = sha256(staging / surrogate["model"])
+        (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
         old = None
         if directory.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{directory.name}.old.", dir=directory.parent))
@@ -253,3 +294,28 @@ def _write_atomically(directory: Path, model_text, data, manifest, fitted, model
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _refuse_to_replace(directory: Path) -> None:
+    """A compile may replace a hadac build or an empty directory, and nothing else."""
+    if not directory.exists() and not directory.is_symlink():
+        return
+    if directory.is_symlink() or not directory.is_dir():
+        what = "a symbolic link" if directory.is_symlink() else "a file"
+        raise HadacError(
+            f"{directory} is {what}, not a hadac build: refusing to replace it;"
+            " choose another output directory (-o)"
+        )
+    if recorded_format(directory) is None and any(directory.iterdir()):
+        raise HadacError(
+            f"{directory} is a directory that holds other files than a hadac build (it has no"
+            f" hadac {MANIFEST_FILE}): refusing to replace it; choose another output"
+            " directory (-o)"
+        )
+
+
+def _readable_by_all(directory: Path) -> None:
+    """`mkdtemp` makes a directory only its owner can read; a build is meant to be shared."""
+    umask = os.umask(0)
+    os.umask(umask)
+    directory.chmod(0o777 & ~umask)

@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import SPECS
 
+from hadac.builddir import FORMAT_VERSION
 from hadac.cli import main
 
 COMMANDS = ["check", "compile", "show", "solve", "solvers"]
@@ -35,7 +36,7 @@ def test_contract_example_checks_compiles_and_shows(contract_spec, tmp_path):
     assert run("compile", contract_spec, "-o", tmp_path / "b").exit_code == 0
     shown = run("show", tmp_path / "b", "--json")
     manifest = json.loads(shown.stdout)
-    assert manifest["format_version"] == 1
+    assert manifest["format_version"] == FORMAT_VERSION
     assert len(manifest["surrogates"]) == 16
 
 

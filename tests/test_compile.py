@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import REPO
 
-from hadac.builddir import BuildDir
+from hadac.builddir import FORMAT_VERSION, BuildDir
 from hadac.compiler import compile_spec
 from hadac.errors import HadacError
 
@@ -25,7 +25,7 @@ def test_compiling_twice_gives_identical_bytes(tmp_path):
 def test_build_directory_holds_what_the_design_lists(builds):
     build = builds["tiny"]
     manifest = json.loads((build.directory / "manifest.json").read_text())
-    assert manifest["format_version"] == 1
+    assert manifest["format_version"] == FORMAT_VERSION
     assert len(manifest["spec"]["sha256"]) == 64
     assert all(len(d["sha256"]) == 64 for d in manifest["data"])
     assert {"hadac", "scikit-learn", "numpy", "python"} <= set(manifest["versions"])
