@@ -26,6 +26,7 @@ import numpy as np
 
 from hadac import runtime
 from hadac.builddir import BuildDir
+from hadac.encode import names
 from hadac.errors import HadacError
 from hadac.problem import Bound, Goal, Problem
 from hadac.solve import Point, close, evaluate_point, verify
@@ -148,7 +149,7 @@ class _Solver:
     def _at_most(self, entry: dict, value: float, strict: bool) -> str | None:
         """A constraint `quantity <= value` (or `<`), None when nothing can meet it."""
         if self.enumerated:
-            distinct = np.unique(np.asarray(self.build.data[f"VALUE_{entry['quantity']}"]))
+            distinct = np.unique(np.asarray(self.build.data[names.value_array(entry["quantity"])]))
             rank = int(np.searchsorted(distinct, value, side="left" if strict else "right"))
             return None if rank == 0 else f"constraint {entry['var']} <= {rank};"
         step = TOLERANCE * max(abs(value), 1e-300)
@@ -210,8 +211,8 @@ class _Solver:
         first objective, then the second, when it fits the 32-bit integers of CP solvers."""
         if not self.enumerated:
             return None
-        d1 = int(max(self.build.data[f"RANK_{first['quantity']}"]))
-        d2 = int(max(self.build.data[f"RANK_{second['quantity']}"]))
+        d1 = int(max(self.build.data[names.rank_array(first["quantity"])]))
+        d2 = int(max(self.build.data[names.rank_array(second["quantity"])]))
         if d1 * (d2 + 1) + d2 >= 2**31 - 1:
             return None
         return f"solve minimize {first['var']} * {d2 + 1} + {second['var']};"

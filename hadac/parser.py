@@ -10,7 +10,7 @@ import math
 from functools import cache
 from pathlib import Path
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from hadac import ast
@@ -43,6 +43,12 @@ _TERMINAL_NAMES = {
     "SEMICOLON": "';'",
     "__ANON_0": "'..'",
 }
+
+
+# Operators nested deeper than this in one expression are refused before any pass that
+# recurses over expressions (Lark's transformer, lowering, evaluation) can overflow.
+MAX_DEPTH = 100
+_OPERATORS = {"binary", "negate"}
 
 
 @cache
@@ -279,6 +285,29 @@ def _syntax_error(err: UnexpectedInput, path: Path, source: str) -> Diagnostic:
     return Diagnostic(message, path, _pos(token), max(1, len(text)), "error", source)
 
 
+def _too_deep(tree: Tree, path: Path, source: str) -> list[Diagnostic]:
+    """A located error for each expression whose operators nest deeper than `MAX_DEPTH`,
+    found by walking Lark's tree with an explicit stack (no recursion, whatever the depth)."""
+    errors = []
+    stack: list[tuple[Tree, int, Tree | None]] = [(tree, 0, None)]
+    while stack:
+        node, depth, root = stack.pop()
+        if node.data in _OPERATORS:
+            root, depth = root or node, depth + 1
+            if depth > MAX_DEPTH:
+                message = (
+                    f"expression too deep: more than {MAX_DEPTH} nested operators;"
+                    " split it into lets"
+                )
+                pos = _pos(root)
+                errors.append(Diagnostic(message, path, pos, 1, "error", source))
+                continue
+        else:
+            root, depth = None, 0
+        stack.extend((c, depth, root) for c in reversed(node.children) if isinstance(c, Tree))
+    return errors
+
+
 def parse(source: str, path: Path | str = "<spec>") -> ast.Spec:
     """Parse spec text; raises `HadacError` with a located diagnostic on a syntax error."""
     path = Path(path)
@@ -286,6 +315,9 @@ def parse(source: str, path: Path | str = "<spec>") -> ast.Spec:
         tree = _lark().parse(source)
     except UnexpectedInput as err:
         raise HadacError(_syntax_error(err, path, source)) from None
+    too_deep = _too_deep(tree, path, source)
+    if too_deep:
+        raise HadacError(too_deep)
     transformer = _ToAst(path, source)
     spec = transformer.transform(tree)
     if transformer.errors:

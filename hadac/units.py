@@ -124,6 +124,43 @@ def scaled(expr: Lowered, by: float) -> Lowered:
     return expr if by == 1.0 else fold("*", expr, Const(by))
 
 
+MAX_DEPTH = 200  # nested operators of a lowered expression
+MAX_SIZE = 20_000  # its nodes, counting an inlined let at each use
+
+
+def _small(expr: Lowered) -> bool:
+    """Whether `expr` is within `MAX_DEPTH` and `MAX_SIZE`: measured without recursion, and
+    once per shared node, since inlined lets make the expression a DAG."""
+    shape: dict[int, tuple[int, int]] = {}  # id -> (depth, size)
+    stack = [expr]
+    while stack:
+        node = stack[-1]
+        if id(node) in shape:
+            stack.pop()
+            continue
+        children = (
+            [c for c in (node.left, node.right) if c is not None] if isinstance(node, Op) else []
+        )
+        pending = [c for c in children if id(c) not in shape]
+        if pending:
+            stack.extend(pending)
+            continue
+        stack.pop()
+        depth = 1 + max((shape[id(c)][0] for c in children), default=0)
+        size = 1 + sum(shape[id(c)][1] for c in children)
+        if depth > MAX_DEPTH or size > MAX_SIZE:
+            return False
+        shape[id(node)] = (depth, size)
+    return True
+
+
+def _start(expr: ast.Expr) -> ast.Pos:
+    """Where an expression starts: its leftmost operand, unless it opens with a minus."""
+    while isinstance(expr, ast.Binary):
+        expr = expr.left
+    return expr.pos
+
+
 class Typer:
     """Checks the units of expressions and lowers them.
 
@@ -142,7 +179,22 @@ class Typer:
         self.lets: dict[str, tuple[Lowered, pint.Unit | None]] = {}
 
     def lower(self, expr: ast.Expr) -> tuple[Lowered, pint.Unit | None] | None:
-        """The lowered expression and its unit (None for a bare number)."""
+        """The lowered expression and its unit (None for a bare number).
+
+        Lets are inlined, so a short expression can stand for a deep or huge one; that is
+        refused here, at the expression, before a recursive pass over it could overflow.
+        """
+        lowered = self._lower(expr)
+        if lowered is not None and not _small(lowered[0]):
+            self.reporter.error(
+                _start(expr),
+                f"expression too deep or too large once its lets are inlined (more than"
+                f" {MAX_DEPTH} nested operators or {MAX_SIZE} terms); simplify it",
+            )
+            return None
+        return lowered
+
+    def _lower(self, expr: ast.Expr) -> tuple[Lowered, pint.Unit | None] | None:
         if isinstance(expr, ast.Quantity):
             if expr.unit is None:
                 return Const(expr.value), DIMENSIONLESS
@@ -167,9 +219,9 @@ class Typer:
                 return None
             return Var(expr.name), self.units[expr.name]
         if isinstance(expr, ast.Negate):
-            inner = self.lower(expr.operand)
+            inner = self._lower(expr.operand)
             return None if inner is None else (fold("neg", inner[0]), inner[1])
-        left, right = self.lower(expr.left), self.lower(expr.right)
+        left, right = self._lower(expr.left), self._lower(expr.right)
         if left is None or right is None:
             return None
         if expr.op in "*/":

@@ -103,7 +103,7 @@ def test_mip_shape_gives_the_same_answer_as_tables(tmp_path):
     a = compile_spec(tables, tmp_path / "a")
     b = compile_spec(structure, tmp_path / "b")
     assert b.manifest["model"]["shape"] == "mip"
-    assert b.manifest["constraints"][0]["mzn"].startswith("constraint time + (")
+    assert b.manifest["constraints"][0]["mzn"].startswith("constraint target_time + (")
     assert a.manifest["constraints"][0]["margins"] == b.manifest["constraints"][0]["margins"]
     first = solve_build(BuildDir(a.directory), "cbc")
     second = solve_build(BuildDir(b.directory), "cbc")

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 
 from hadac import conformal
-from hadac.encode.names import mzn_name
+from hadac.encode import names
 from hadac.encode.render import render, render_mip
 from hadac.encode.tables import Tables, build_tables
 from hadac.problem import Problem
@@ -108,16 +108,18 @@ def _enumerated(problem, fitted, models, data_file) -> Encoded:
         _bound_entry(
             b,
             q.name,
-            f"rank_{q.name}",
-            f"constraint rank_{q.name} {b.op} {q.threshold(b.op, b.bound)};"
+            names.rank_var(q.name),
+            f"constraint {names.rank_var(q.name)} {b.op} {q.threshold(b.op, b.bound)};"
             if i not in margins
-            else f"constraint rank_{q.name} {b.op} {conformal.limit_array(i)}[config];",
+            else f"constraint {names.rank_var(q.name)} {b.op} {conformal.limit_array(i)}[config];",
         )
         | _confidence(problem, i, b, margins)
         for i, (b, q) in enumerate(tables.bounds)
     ]
     objective = (
-        _goal_entry(problem, tables.goal.name, f"rank_{tables.goal.name}") if tables.goal else None
+        _goal_entry(problem, tables.goal.name, names.rank_var(tables.goal.name))
+        if tables.goal
+        else None
     )
     return Encoded(
         "enumerated", model, data, surrogates, constraints, objective, tables.size, tables
@@ -133,13 +135,13 @@ def _mip(problem, fitted, models, data_file) -> Encoded:
         if i in margins:  # each pair's margin, switched on by its run[p]
             tightened = conformal.mip_constraint(c["var"], b, margins[i])
             model, mzn = model.replace(mzn, tightened, 1), tightened
-        entry = _bound_entry(b, c["var"], c["var"], mzn)
+        entry = _bound_entry(b, c["quantity"], c["var"], mzn)
         constraints.append(entry | _confidence(problem, i, b, margins))
     objective = None
     if ctx["objective"]:
-        var = ctx["objective"]["var"]
-        objective = _goal_entry(problem, var, var)
+        goal = ctx["objective"]
+        objective = _goal_entry(problem, goal["quantity"], goal["var"])
     return Encoded("mip", model, data, entries, constraints, objective, None)
 
 
-__all__ = ["Encoded", "encode", "mzn_name", "shape_for"]
+__all__ = ["Encoded", "encode", "names", "shape_for"]

@@ -15,8 +15,7 @@ import math
 
 import numpy as np
 
-from hadac.encode import affine, linear, mlp, trees
-from hadac.encode.names import mzn_name
+from hadac.encode import affine, linear, mlp, names, trees
 from hadac.errors import HadacError
 from hadac.problem import AlgorithmInfo, Problem
 
@@ -91,7 +90,7 @@ def surrogate(
         "id": sid,
         "encoding": encoding,
         "x": x,
-        "point": f"point_{algorithm.name}",
+        "point": names.point_var(algorithm.name),
         "y": f"y_{sid}",
         "low": _number(low),
         "high": _number(high),
@@ -110,10 +109,10 @@ def context(problem: Problem, fitted: dict, models: dict) -> tuple[dict, dict, l
     ]
     params, inputs, points = [], {}, []
     for algorithm in problem.algorithms:
-        names = []
+        inputs_of = []
         for p in algorithm.params:
-            var = f"{algorithm.name}_{p.name}"
-            names.append(var if p.type == "float" else f"int2float({var})")
+            var = names.param_var(algorithm.name, p.name)
+            inputs_of.append(var if p.type == "float" else f"int2float({var})")
             params.append(
                 {
                     "algorithm": algorithm.name,
@@ -124,14 +123,14 @@ def context(problem: Problem, fitted: dict, models: dict) -> tuple[dict, dict, l
                     "line": p.line,
                 }
             )
-        params_array = "[" + ", ".join(names) + "]"
+        params_array = "[" + ", ".join(inputs_of) + "]"
         inputs[algorithm.name] = params_array
 
     surrogates, entries, needs_points = [], [], set()
     targets = {
         t.name: {
             "name": t.name,
-            "var": mzn_name(t.name),
+            "var": names.target_var(t.name),
             "unit": t.unit_text,
             "line": t.line,
             "text": t.text,
@@ -179,18 +178,18 @@ def context(problem: Problem, fitted: dict, models: dict) -> tuple[dict, dict, l
             grid = algorithm.points()
             columns = []
             for j, p in enumerate(algorithm.params):
-                array = f"POINT_{algorithm.name}_{p.name}"
+                array = names.point_array(algorithm.name, p.name)
                 column = grid[:, j]
                 data[array] = (
                     [int(v) for v in column] if p.type == "int" else [float(v) for v in column]
                 )
                 columns.append(
-                    {"array": array, "var": f"{algorithm.name}_{p.name}", "type": p.type}
+                    {"array": array, "var": names.param_var(algorithm.name, p.name), "type": p.type}
                 )
             points.append(
                 {
                     "algorithm": algorithm.name,
-                    "var": f"point_{algorithm.name}",
+                    "var": names.point_var(algorithm.name),
                     "size": len(grid),
                     "columns": columns,
                 }
@@ -215,6 +214,7 @@ def context(problem: Problem, fitted: dict, models: dict) -> tuple[dict, dict, l
         objective = {
             "sense": problem.goal.sense,
             "var": q["var"],
+            "quantity": q["quantity"],
             "text": problem.goal.text,
             "line": problem.goal.line,
             "scale": _number(scale),
@@ -230,6 +230,7 @@ def context(problem: Problem, fitted: dict, models: dict) -> tuple[dict, dict, l
                 "text": bound.text,
                 "line": bound.line,
                 "var": q["var"],
+                "quantity": q["quantity"],
                 "mzn": f"constraint {q['var']} {bound.op} {_number(bound.bound)};",
             }
         )
@@ -248,10 +249,10 @@ def context(problem: Problem, fitted: dict, models: dict) -> tuple[dict, dict, l
 
 def _quantity(problem: Problem, expr, name: str, text: str, line: int, bounds_of: dict) -> dict:
     """A MiniZinc expression for `expr`, per pair when hardware attributes enter it."""
-    names = set(bounds_of)
+    targets = set(bounds_of)
     try:
         forms = [
-            affine.form(expr, problem.hardware_info(p.hardware).numbers, names)
+            affine.form(expr, problem.hardware_info(p.hardware).numbers, targets)
             for p in problem.pairs
         ]
     except affine.NotLinear as err:
@@ -273,7 +274,8 @@ def _quantity(problem: Problem, expr, name: str, text: str, line: int, bounds_of
     if single:
         target = next(iter(forms[0].coefs))
         return {
-            "var": mzn_name(target),
+            "var": names.target_var(target),
+            "quantity": target,
             "is_target": True,
             "low_value": min(lows),
             "high_value": max(highs),
@@ -281,7 +283,7 @@ def _quantity(problem: Problem, expr, name: str, text: str, line: int, bounds_of
     if same:
         f = forms[0]
         terms = [_number(f.const)] if f.const else []
-        terms += [f"{_number(c)} * {mzn_name(t)}" for t, c in f.coefs.items()]
+        terms += [f"{_number(c)} * {names.target_var(t)}" for t, c in f.coefs.items()]
     else:
         terms = []
         for index, f in enumerate(forms, start=1):
@@ -292,6 +294,7 @@ def _quantity(problem: Problem, expr, name: str, text: str, line: int, bounds_of
                 terms.append(f"{_number(c)} * g_{sid}")
     return {
         "var": name,
+        "quantity": names.derived(name),
         "is_target": False,
         "text": text,
         "line": line,

@@ -1,18 +1,122 @@
-"""MiniZinc identifiers for names from a spec."""
+"""MiniZinc identifiers for names from a spec, and the one escape for text in a model.
+
+Every identifier hadac derives from a user's name is `KIND_part[_part]`: a fixed kind word
+(no underscore) per namespace, then the user's names, each escaped so that the separator
+cannot occur inside it. A part doubles its underscores, and one that starts with `_` is
+prefixed with `0` (a user name never starts with a digit), so inside an escaped part every
+run of underscores is even and no part starts with one: a single `_` between parts is
+unambiguous. Different kinds, or different names, therefore give different identifiers,
+and since every derived identifier has an `_` after its kind word it is never a MiniZinc
+keyword, and never one of the model's own fixed names, none of which starts with a kind.
+Plain names stay as they are: `PARAM_anticipate_nScenarios`, `rank_time`.
+"""
 
 from __future__ import annotations
 
-# MiniZinc keywords and the models' own names, which spec names must not shadow.
-_RESERVED = set(
-    "ann annotation any array bool case constraint default diff div else elseif endif enum"
-    " false float function if in include int intersect let list maximize minimize mod not of"
-    " op opt output par predicate record set solve string subset superset symdiff test then"
-    " true tuple type union var where xor config hardware algorithm pair run objective"
-    " objective_scaled goal CONFIG HARDWARE ALGORITHM PAIR N_CONFIGS CONFIG_HARDWARE"
-    " CONFIG_ALGORITHM".split()
+import re
+
+# Kind words, one per namespace of derived identifiers.
+HARDWARE = "hw"  # a member of the HARDWARE enum
+ALGORITHM = "alg"  # a member of the ALGORITHM enum
+PARAM = "param"  # a param's decision variable
+PARAM_ARRAY = "PARAM"  # enumerated model: a param's value per configuration
+POINT = "point"  # MIP model: the index of an algorithm's param combination
+POINT_ARRAY = "POINT"  # MIP model: a param's value per combination
+TARGET = "target"  # MIP model: a target's variable
+VALUE = "VALUE"  # enumerated model: a quantity's value per configuration
+RANK = "RANK"  # enumerated model: a quantity's rank per configuration
+RANK_VAR = "rank"  # enumerated model: the chosen configuration's rank of a quantity
+KINDS = (
+    HARDWARE,
+    ALGORITHM,
+    PARAM,
+    PARAM_ARRAY,
+    POINT,
+    POINT_ARRAY,
+    TARGET,
+    VALUE,
+    RANK,
+    RANK_VAR,
 )
 
+# Quantities hadac makes (an objective or a constraint that is not a single target) have
+# names that start with this mark, which no user name can, and keep it apart in their
+# identifiers by a leading `_` in place of an escaped part.
+DERIVED = "@"
 
-def mzn_name(name: str) -> str:
-    """A spec name as a MiniZinc identifier: itself unless reserved or `_`-led."""
-    return f"{name}_" if name in _RESERVED or name.startswith("_") else name
+IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+
+def escape(name: str) -> str:
+    """One part of an identifier: underscores doubled, a leading one after a `0`."""
+    doubled = name.replace("_", "__")
+    return "0" + doubled if name.startswith("_") else doubled
+
+
+def identifier(kind: str, *parts: str) -> str:
+    """`kind` and the escaped parts, joined by single underscores."""
+    return "_".join([kind, *map(escape, parts)])
+
+
+def hardware(name: str) -> str:
+    return identifier(HARDWARE, name)
+
+
+def algorithm(name: str) -> str:
+    return identifier(ALGORITHM, name)
+
+
+def param_var(algorithm_name: str, param: str) -> str:
+    return identifier(PARAM, algorithm_name, param)
+
+
+def param_array(algorithm_name: str, param: str) -> str:
+    return identifier(PARAM_ARRAY, algorithm_name, param)
+
+
+def point_var(algorithm_name: str) -> str:
+    return identifier(POINT, algorithm_name)
+
+
+def point_array(algorithm_name: str, param: str) -> str:
+    return identifier(POINT_ARRAY, algorithm_name, param)
+
+
+def target_var(name: str) -> str:
+    return identifier(TARGET, name)
+
+
+def derived(name: str) -> str:
+    """The name of a quantity hadac makes, e.g. `derived("objective")`: never a user's."""
+    return DERIVED + name
+
+
+def _quantity(kind: str, name: str) -> str:
+    if name.startswith(DERIVED):
+        return f"{kind}__{name[len(DERIVED) :]}"
+    return identifier(kind, name)
+
+
+def value_array(quantity: str) -> str:
+    """The enumerated model's data array of a quantity's values (a target's or derived)."""
+    return _quantity(VALUE, quantity)
+
+
+def rank_array(quantity: str) -> str:
+    return _quantity(RANK, quantity)
+
+
+def rank_var(quantity: str) -> str:
+    return _quantity(RANK_VAR, quantity)
+
+
+def text(value: object) -> str:
+    """Any value as it may appear in a model; the models' templates pass every value here.
+
+    Spec text (names, file names, expressions) reaches a model only in `%` comments, which
+    nothing but a line break ends. So a line break or any other control character is
+    written as `<U+XXXX>`, and so are `/*` and `*/`, in case text ever lands outside a line
+    comment; identifiers, numbers and ordinary text come out as they are.
+    """
+    shown = "".join(c if c.isprintable() else f"<U+{ord(c):04X}>" for c in str(value))
+    return shown.replace("*/", "*<U+002F>").replace("/*", "<U+002F>*")

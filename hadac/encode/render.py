@@ -12,7 +12,7 @@ import jinja2
 import numpy as np
 
 from hadac import __version__, conformal
-from hadac.encode.names import mzn_name
+from hadac.encode import names
 from hadac.encode.tables import Quantity, Tables
 from hadac.problem import Problem
 from hadac.resources import templates
@@ -25,7 +25,10 @@ def _zip_index(weights: list[float], array: str) -> list[str]:
 
 @cache
 def _environment() -> jinja2.Environment:
-    return templates({"zip_index": _zip_index})
+    """The models' templates; every value they write goes through `names.text`."""
+    environment = templates({"zip_index": _zip_index})
+    environment.finalize = names.text
+    return environment
 
 
 def _domain_text(values: tuple[float, ...], low: float, high: float) -> str:
@@ -81,13 +84,13 @@ def render(
     """
     data: dict = {
         "N_CONFIGS": tables.size,
-        "CONFIG_HARDWARE": [mzn_name(problem.hardware[i].name) for i in tables.hardware],
-        "CONFIG_ALGORITHM": [mzn_name(problem.algorithms[i].name) for i in tables.algorithm],
+        "CONFIG_HARDWARE": [names.hardware(problem.hardware[i].name) for i in tables.hardware],
+        "CONFIG_ALGORITHM": [names.algorithm(problem.algorithms[i].name) for i in tables.algorithm],
     }
     params = []
     for algorithm in problem.algorithms:
         for p in algorithm.params:
-            array = f"PARAM_{algorithm.name}_{p.name}"
+            array = names.param_array(algorithm.name, p.name)
             is_int = p.type == "int" and all(float(v).is_integer() for v in p.values)
             column = tables.params[(algorithm.name, p.name)]
             data[array] = _ints(column) if is_int else _floats(column)
@@ -104,7 +107,7 @@ def render(
                     "domain": domain,
                     "line": p.line,
                     "array": array,
-                    "var": f"{algorithm.name}_{p.name}",
+                    "var": names.param_var(algorithm.name, p.name),
                     "mzn_type": domain if is_int else "float",
                 }
             )
@@ -121,8 +124,8 @@ def render(
     ]
 
     def quantity_context(q: Quantity, line: int | None, surrogate_kind: str | None) -> dict:
-        data[f"VALUE_{q.name}"] = _floats(q.values)
-        data[f"RANK_{q.name}"] = _ints(q.ranks)
+        data[names.value_array(q.name)] = _floats(q.values)
+        data[names.rank_array(q.name)] = _ints(q.ranks)
         surrogates = []
         if surrogate_kind is not None:
             surrogates = [
@@ -139,9 +142,9 @@ def render(
             "line": line,
             "surrogates": surrogates,
             "unit": q.unit,
-            "value_array": f"VALUE_{q.name}",
-            "rank_array": f"RANK_{q.name}",
-            "var": f"rank_{q.name}",
+            "value_array": names.value_array(q.name),
+            "rank_array": names.rank_array(q.name),
+            "var": names.rank_var(q.name),
             "distinct": len(q.distinct),
         }
 
@@ -163,7 +166,7 @@ def render(
             {
                 "text": bound.text,
                 "line": bound.line,
-                "var": f"rank_{q.name}",
+                "var": names.rank_var(q.name),
                 "op": bound.op,
                 "rank": rank,
                 "comment": f"{q.name} {bound.op} {bound.bound!r}{unit}: {holds} of"
@@ -181,16 +184,16 @@ def render(
             "text": problem.goal.text,
             "line": problem.goal.line,
             "sense": problem.goal.sense,
-            "var": f"rank_{tables.goal.name}",
+            "var": names.rank_var(tables.goal.name),
         }
     model = _render_model(
         "enumerated/model.mzn.j2",
         problem,
         data_file,
         size=tables.size,
-        hardware=[mzn_name(h.name) for h in problem.hardware],
+        hardware=[names.hardware(h.name) for h in problem.hardware],
         hardware_lines=[f"line {h.line}" for h in problem.hardware],
-        algorithms=[mzn_name(a.name) for a in problem.algorithms],
+        algorithms=[names.algorithm(a.name) for a in problem.algorithms],
         algorithm_lines=[f"line {a.line}" for a in problem.algorithms],
         pairs=pair_rows,
         params=params,

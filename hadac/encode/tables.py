@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hadac.encode import names
 from hadac.errors import HadacError
 from hadac.fit import Fitted
 from hadac.problem import Bound, Problem
@@ -24,7 +25,7 @@ from hadac.units import Var, evaluate, pretty
 class Quantity:
     """Values of a target or an expression, one per configuration, and their ranks."""
 
-    name: str  # MiniZinc identifier of the rank variable, lower case
+    name: str  # a target's name, or a `names.derived` one
     values: np.ndarray
     unit: str
     description: str
@@ -128,9 +129,9 @@ def build_tables(problem: Problem, fitted: dict[tuple[str, str, str], Fitted]) -
     goal = None
     if problem.goal is not None:
         g = problem.goal
-        goal = quantity(g.expr, g.unit, g.text, g.line, "objective")
+        goal = quantity(g.expr, g.unit, g.text, g.line, names.derived("objective"))
     bounds = [
-        (b, quantity(b.expr, b.unit, b.text, b.line, f"constraint_line_{b.line}"))
+        (b, quantity(b.expr, b.unit, b.text, b.line, names.derived(f"constraint_line_{b.line}")))
         for b in problem.bounds
     ]
     return Tables(
