@@ -4,16 +4,22 @@ The runner (`templates/bench/runner.py.j2`) holds the whole campaign: its list o
 worker process that measures them with codecarbon, the CSV, resume and Dask, so that it can
 be copied to a machine that has no hadac checkout and no network (an HPC node) and run there.
 This module decides what the runner runs (the spec's design on one hardware, see
-`hadac.design`) and where its rows go, writes it into `build/<spec>/bench/`, and runs it in
+`hadac.design`) and where its rows go, writes it into `build/<spec>.bench/`, and runs it in
 this process: killing `hadac bench` kills the campaign, and its worker follows.
+
+Every value that reaches the runner's source goes through `py_literal`, so that no name, file
+name or string of a spec can end a string literal early and become code.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import math
 import os
+import re
 import sys
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +48,12 @@ def load(spec_path: Path | str) -> Problem:
     """The checked spec, without its data files: the campaign is what writes them."""
     problem, _ = check(parse_file(spec_path), read_data=False)
     return problem
+
+
+def bench_directory(build: Path) -> Path:
+    """`build/<spec>.bench`: beside the build, not in it, since a compile replaces the whole
+    build directory and would take the runners and the logs of their workloads with it."""
+    return build.with_name(f"{build.name}.bench")
 
 
 def runner_name(algorithm: str, hardware: str) -> str:
@@ -94,16 +106,23 @@ def prepare(
         names = ", ".join(a.name for a in chosen)
         raise HadacError(f"--out names one CSV, but {len(chosen)} algorithms would run ({names});"
                          " add --algorithm")  # fmt: skip
-    folder = (directory or default_directory(problem)) / "bench"
+    folder = bench_directory(directory or default_directory(problem))
     folder.mkdir(parents=True, exist_ok=True)
     campaigns = []
     for algo in chosen:
         runs = plan(algo, algo.bench)
         path = folder / f"{runner_name(algo.name, hardware)}.py"
-        path.write_text(_render(problem, algo, info, location, runs, path.name))
+        _write(path, _render(problem, algo, info, location, runs))
         target = out or _default_out(problem, algo.name, hardware, folder)
         campaigns.append(Campaign(algo.name, hardware, path, target, len(runs)))
     return campaigns
+
+
+def _write(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file, so that a runner is whole or absent."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
 
 
 def _at(spec: ast.Spec, pos: ast.Pos, message: str, length: int) -> Diagnostic:
@@ -156,12 +175,10 @@ def _render(
     hardware: HardwareInfo,
     location: str,
     runs: list[Run],
-    filename: str,
 ) -> str:
     cores = hardware.numbers.get("cores")
-    cores_text = "every CPU it may use" if cores is None else f"cores = {int(cores)}"
     return (
-        templates({"py": _literal})
+        templates({"py": py_literal})
         .get_template("bench/runner.py.j2")
         .render(
             version=__version__,
@@ -170,31 +187,44 @@ def _render(
             hardware=hardware.name,
             location=location,
             cores=int(cores) if cores is not None else None,
-            cores_text=cores_text,
             function=algorithm.bench.run,
             params=[p.name for p in algorithm.params],
             default_out=f"{algorithm.name}_{hardware.name}.csv",
-            runs=[_literal((run.params, run.instance, run.repeat)) for run in runs],
-            total=len(runs),
+            runs=[(run.params, run.instance, run.repeat) for run in runs],
             design_text=_design_text(algorithm),
-            filename=filename,
         )
     )
 
 
-def _literal(value) -> str:
-    """`value` as Python source in the style ruff formats it (double quotes), so that the
-    runner reads like code a person wrote."""
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def py_literal(value: object) -> str:
+    """`value` as a Python literal that evaluates back to it: the one way values enter a
+    generated runner, so that no text of a spec or its file name can end a literal and
+    become code.
+
+    Strings are JSON strings, which escape quotes, backslashes and control characters and
+    use double quotes as ruff formats them, so that the runner reads like code a person
+    wrote; lone surrogates (a file name that is not UTF-8) are escaped too, so that the
+    runner stays a UTF-8 file.
+    """
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        text = json.dumps(value, ensure_ascii=False)
+        return _SURROGATE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+    if value is None or isinstance(value, bool | int):
+        return repr(value)
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else f'float("{value!r}")'
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{_literal(k)}: {_literal(v)}" for k, v in value.items()) + "}"
+        items = (f"{py_literal(k)}: {py_literal(v)}" for k, v in value.items())
+        return "{" + ", ".join(items) + "}"
     if isinstance(value, list):
-        return "[" + ", ".join(_literal(v) for v in value) + "]"
+        return "[" + ", ".join(py_literal(v) for v in value) + "]"
     if isinstance(value, tuple):
-        inner = ", ".join(_literal(v) for v in value)
+        inner = ", ".join(py_literal(v) for v in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"
-    return repr(value)  # None, bools, ints and floats
+    raise TypeError(f"no Python literal for a {type(value).__name__}")
 
 
 def run(
@@ -203,7 +233,8 @@ def run(
     scheduler: str | None = None,
     retry_errors: bool = False,
 ) -> int:
-    """Run the campaign's runner in this process; its exit code (0, 1, or 130 on Ctrl-C)."""
+    """Run the campaign's runner in this process; its exit code (0, 1 when every run it made
+    failed, or 130 on Ctrl-C). A campaign that cannot run is a HadacError saying why."""
     name = campaign.runner.stem
     spec = importlib.util.spec_from_file_location(name, campaign.runner)
     module = importlib.util.module_from_spec(spec)
@@ -216,4 +247,30 @@ def run(
         argv += ["--scheduler", scheduler]
     if retry_errors:
         argv.append("--retry-errors")
-    return module.main(argv)
+    try:
+        return module.campaign(argv)
+    except module.CampaignError as error:
+        raise HadacError(str(error)) from None
+
+
+#: Dask's schemes between machines (its `inproc://` stays within one process).
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+
+
+def scheduler_address(text: str) -> str:
+    """`text` as the address of a Dask scheduler, `tcp://` added when it names no scheme;
+    ValueError when it is not one, before a campaign tries to reach it."""
+    address = text if "://" in text else f"tcp://{text}"
+    parts = urllib.parse.urlsplit(address)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    extra = parts.path or parts.query or parts.fragment or parts.username
+    if parts.scheme not in SCHEDULER_SCHEMES or not parts.hostname or not port or extra:
+        schemes = ", ".join(f"{scheme}://" for scheme in SCHEDULER_SCHEMES)
+        raise ValueError(
+            f"expected the address of a Dask scheduler, HOST:PORT or tcp://HOST:PORT"
+            f" (or {schemes.removeprefix('tcp://, ')}); got {text!r}"
+        )
+    return address

@@ -56,3 +56,17 @@ def probe(params: dict, instance: int) -> dict:
         "hadacModules": sum(1 for name in sys.modules if name.split(".")[0] == "hadac"),
         "hadacFromVenv": int(bool(venv) and spec is not None and spec.origin.startswith(venv)),
     }
+
+
+def odd(params: dict, instance: int) -> dict:
+    """how = 0 NaN, 1 inf, 2 a note of two lines (a quoted CSV cell), 3 prints 200k lines."""
+    how = params["how"]
+    if how == 0:
+        return {"value": float("nan")}
+    if how == 1:
+        return {"value": float("-inf") if instance else float("inf")}
+    if how == 2:
+        return {"value": 2.0, "note": 'line one, "quoted"\nline two é'}
+    for line in range(200_000):
+        print(f"chatty workload, line {line:6d} of 200000: ........................")
+    return {"value": 3.0}

@@ -267,7 +267,7 @@ def test_a_run_that_raises_exits_crashes_or_hangs_leaves_an_error_row(tmp_path, 
     assert float(raised["time(sec)"]) >= 0 and raised["value"] == ""
     hung = next(r for r in rows if r["how"] == "4")
     assert 1.5 <= float(hung["time(sec)"]) < 10
-    log = (tmp_path / "build" / "chaos" / "bench" / "run_chaos_on_one.log").read_text()
+    log = (tmp_path / "build" / "chaos.bench" / "run_chaos_on_one.log").read_text()
     assert "ValueError: a bad day" in log  # the traceback, for whoever debugs the workload
 
     monkeypatch.chdir(tmp_path)
@@ -373,7 +373,7 @@ minimize time
     assert rendered.returncode == 0, rendered.stderr
     assert not (tmp_path / "data").exists()
     node = tmp_path / "node"
-    shutil.copytree(tmp_path / "build" / "alone" / "bench", node)
+    shutil.copytree(tmp_path / "build" / "alone.bench", node)
 
     # codecarbon and what it and the workload need come from the test environment
     python, names = install_wheel(tmp_path)
@@ -527,7 +527,7 @@ def test_render_only_writes_a_runner_per_algorithm_and_runs_nothing(tmp_path, mo
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["bench", "spec.hada", "--hardware", "one", "--render-only"])
     assert result.exit_code == 0, result.output
-    runner = tmp_path / "build" / "quick" / "bench" / "run_fake_on_one.py"
+    runner = tmp_path / "build" / "quick.bench" / "run_fake_on_one.py"
     text = runner.read_text()
     assert "import hadac" not in text and "from hadac" not in text
     assert 'FUNCTION = "bench_workloads:quick"' in text and "CORES = 1" in text
