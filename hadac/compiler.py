@@ -94,7 +94,8 @@ def _target_pos(problem: Problem, name: str):
 
 
 def model_file_name(algorithm: str, hardware: str, target: str) -> str:
-    return f"{algorithm}__{hardware}__{target}.joblib"
+    """`anticipate-laptop-time.joblib`: one file per surrogate, since no name holds a `-`."""
+    return f"{algorithm}-{hardware}-{target}.joblib"
 
 
 def default_directory(problem: Problem) -> Path:

@@ -179,8 +179,8 @@ DAMAGES = {
     "a deleted model": ("model.mzn", Path.unlink),
     "a deleted data file": ("data.dzn", Path.unlink),
     "an edited data file": ("data.dzn", lambda p: p.write_text(p.read_text() + "% x\n")),
-    "a truncated estimator": ("models/anticipate__laptop__time.joblib", _truncate),
-    "a deleted estimator": ("models/anticipate__laptop__time.joblib", Path.unlink),
+    "a truncated estimator": ("models/anticipate-laptop-time.joblib", _truncate),
+    "a deleted estimator": ("models/anticipate-laptop-time.joblib", Path.unlink),
     "no models folder": ("models", shutil.rmtree),
 }
 
@@ -194,8 +194,26 @@ def test_a_damaged_build_names_the_file_and_says_to_compile(project: Path, damag
     assert result.exit_code == 1, result.output
     assert "internal error" not in result.output
     assert f"the build {build} cannot be trusted" in result.output
-    shown = name if name != "models" else "models/anticipate__laptop__time.joblib"
+    shown = name if name != "models" else "models/anticipate-laptop-time.joblib"
     assert f"{build / shown} is " in result.output
     assert "compile the spec again" in result.output
     # the spec solves again: the damaged build is a hadac build, so it is replaced
     assert run("solve", project / "tiny.hada", "-o", build, "--solver", "gecode").exit_code == 0
+
+
+def test_surrogates_whose_names_join_alike_keep_their_own_estimators(tmp_path: Path):
+    """`a` on `b__c` and `a__b` on `c` once shared one joblib file, the last fit winning."""
+    rows = "x,t\n" + "".join(f"{x},{x * k}\n" for k in (1, 2) for x in range(1, 11))
+    (tmp_path / "one.csv").write_text(rows)
+    (tmp_path / "two.csv").write_text("x,t\n" + "".join(f"{x},{100 - x}\n" for x in range(1, 21)))
+    (tmp_path / "s.hada").write_text(
+        "spec s\nhardware b__c { cores = 1 }\nhardware c { cores = 1 }\n"
+        'algorithm a { param x: int in 1..10\n data b__c = "one.csv" }\n'
+        'algorithm a__b { param x: int in 1..20\n data c = "two.csv" }\n'
+        'target t = "t" in s ~ tree(max_depth = 3)\nminimize t\n'
+    )
+    result = run("compile", tmp_path / "s.hada", "-o", tmp_path / "b", "--json")
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "b" / MANIFEST_FILE).read_text())
+    files = [s["model"] for s in manifest["surrogates"]]
+    assert len(set(files)) == len(files) == 2, files

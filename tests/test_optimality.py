@@ -15,7 +15,7 @@ import pytest
 
 from hadac import runtime
 from hadac.builddir import BuildDir
-from hadac.compiler import compile_spec
+from hadac.compiler import compile_spec, model_file_name
 from hadac.solve import solve_build
 
 KINDS = [
@@ -95,7 +95,7 @@ def _enumerate(build_dir, machines, prices, algorithms, sense, use_price, bounds
     for a, params in algorithms.items():
         for m in machines:
             models = {
-                t: joblib.load(build_dir / "models" / f"{a}__{m}__{t}.joblib") for t in TARGETS
+                t: joblib.load(build_dir / "models" / model_file_name(a, m, t)) for t in TARGETS
             }
             for point in itertools.product(*params.values()):
                 x = np.array([point], dtype=float)

@@ -14,6 +14,7 @@ from test_solve import DOMAINS, INTENSITY, PAIRS, PRICE, _time_margin
 
 from hadac import pareto
 from hadac.cli import main
+from hadac.compiler import model_file_name
 from hadac.errors import HadacError
 
 SOLVER = "gecode"
@@ -28,7 +29,7 @@ def _predictions(directory, targets):
     models saved in a build."""
     for algorithm, hardware in PAIRS:
         models = {
-            t: joblib.load(directory / "models" / f"{algorithm}__{hardware}__{t}.joblib")
+            t: joblib.load(directory / "models" / model_file_name(algorithm, hardware, t))
             for t in targets
         }
         for value in DOMAINS[algorithm]:
