@@ -2,7 +2,9 @@
 
 Three sources of input: random text (arbitrary characters, and soups of the language's own
 tokens), mutations of the example specs (tokens or lines deleted, duplicated, swapped,
-characters inserted, numbers changed, braces dropped), and mutations of a benchmark CSV.
+characters inserted, numbers changed, braces dropped), mutations of a benchmark CSV,
+expression chains of up to 1,500 operators, and specs named with hostile names: about
+10,500 inputs a run.
 Any exception other than `HadacError` is a bug in the front end; so is a diagnostic that
 cannot be formatted. Runs are derandomized so CI sees the same examples every time.
 """
@@ -96,13 +98,13 @@ LITERALS = [
 TOKENS = KEYWORDS + PUNCTUATION + LITERALS
 
 
-@fuzz(2000)
+@fuzz(4500)
 @given(text=st.text(max_size=300))
 def test_random_text(workdir, text):
     front_end(text, workdir / "random.hada")
 
 
-@fuzz(1500)
+@fuzz(3600)
 @given(tokens=st.lists(st.sampled_from(TOKENS), max_size=60))
 def test_token_soup(workdir, tokens):
     front_end(" ".join(tokens), workdir / "soup.hada")
@@ -269,10 +271,68 @@ def mutated_spec(draw) -> str:
     return text
 
 
-@fuzz(800)
+@fuzz(1000)
 @given(text=mutated_spec())
 def test_mutated_examples(workdir, text):
     front_end(text, workdir / "mutated.hada")
+
+
+# ---- (b2) long expression chains and hostile names ----
+
+BASE = EXAMPLES["tiny.hada"]
+OPERANDS = ["emissions", "time", "2", "3 kg", "(time)", "-cost", "cores"]
+
+
+@st.composite
+def long_chain(draw) -> str:
+    """An expression of 1 to 1,500 operators: sums, products, unary minus runs, parentheses."""
+    size = draw(st.integers(1, 1500))
+    shape = draw(st.sampled_from(["binary", "minus", "parens", "mixed"]))
+    if shape == "minus":
+        return "- " * size + "emissions"
+    if shape == "parens":
+        return "(" * size + "emissions" + ")" * size
+    operand, op = draw(st.sampled_from(OPERANDS)), draw(st.sampled_from(["+", "-", "*", "/"]))
+    if shape == "binary":
+        return f" {op} ".join([operand] * (size + 1))
+    terms = [draw(st.sampled_from(OPERANDS)) for _ in range(draw(st.integers(1, 40)))]
+    return " + -".join(terms * (size // len(terms) + 1))
+
+
+@fuzz(300)
+@given(expr=long_chain(), where=st.sampled_from(["minimize", "constraint", "let"]))
+def test_long_chains(workdir, expr, where):
+    text = BASE.replace("minimize emissions", "")
+    line = {"minimize": f"minimize {expr}", "constraint": f"constraint {expr} <= 5 kg"}
+    text += line.get(where, f"let chain = {expr}\nminimize chain") + "\n"
+    front_end(text, workdir / "chain.hada")
+
+
+HOSTILE_NAMES = st.sampled_from(
+    ["satisfy", "_", "__init__", "__", "VALUE_time", "rank_time", "RANK_x", "PARAM_a_b", "var",
+     "var_", "a_b", "a__b", "run", "pair", "config", "objective", "goal", "int", "solve",
+     "constraint", "output", "sum", "forall", "class", "def", "None", "hardware", "algorithm",
+     "spec", "param", "target", "let", "in", "x"]
+)  # fmt: skip
+
+
+@st.composite
+def hostile_spec(draw) -> str:
+    """A spec whose every name is one a MiniZinc or Python program, or hadac, uses itself."""
+    n = [draw(HOSTILE_NAMES) for _ in range(7)]
+    return (
+        f"spec {n[0]}\nhardware {n[1]} {{ {n[6]} = 1 EUR/h }}\n"
+        f"algorithm {n[2]} {{\n  param {n[3]}: int in 1..5\n"
+        f'  data {n[1]} = "data/anticipate_laptop.csv"\n}}\n'
+        f'target {n[4]} = "time(sec)" in s ~ tree(max_depth = 2)\n'
+        f"let {n[5]} = {n[4]} * {n[6]}\nminimize {n[5]}\n"
+    )
+
+
+@fuzz(500)
+@given(text=hostile_spec())
+def test_hostile_names(workdir, text):
+    front_end(text, workdir / "hostile.hada")
 
 
 def test_examples_check_clean(workdir):
