@@ -1,6 +1,6 @@
 """Fuzzing the front end: whatever the text, `parse` + `check` end in a result or a `HadacError`.
 
-Three sources of input: random text (arbitrary characters, and soups of the language's own
+Inputs: random text (arbitrary characters, and soups of the language's own
 tokens), mutations of the example specs (tokens or lines deleted, duplicated, swapped,
 characters inserted, numbers changed, braces dropped), mutations of a benchmark CSV,
 expression chains of up to 1,500 operators, and specs named with hostile names: about
