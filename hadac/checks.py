@@ -111,21 +111,37 @@ def _hardware(hw: ast.Hardware, reporter: Reporter) -> HardwareInfo:
             numbers[attr.name] = attr.value.value
         else:
             strings[attr.name] = attr.value
-    location = strings.get("location")
-    for code in (location,) if isinstance(location, str) else location or ():
-        if not (len(code) == 3 and code.isalpha() and code.isupper()):
-            pos = hw.attribute("location").pos
-            reporter.error(
-                pos,
-                f"location '{code}' is not an ISO 3166 alpha-3 code like \"ITA\"",
-                len("location"),
-            )
+    _location(hw, strings.get("location"), reporter)
     cores = hw.attribute("cores")
     if cores is not None and not (
         isinstance(cores.value, ast.Quantity) and cores.value.is_int and cores.value.value >= 1
     ):
         reporter.error(cores.pos, "cores must be a positive integer", len("cores"))
     return HardwareInfo(hw.name, numbers, strings, hw.pos.line)
+
+
+def _location(hw: ast.Hardware, location, reporter: Reporter) -> None:
+    """`location` is a code like "ITA" or a set of distinct codes."""
+    attribute = hw.attribute("location")
+    if attribute is None:
+        return
+    if isinstance(attribute.value, ast.Quantity):
+        reporter.error(
+            attribute.pos,
+            'location must be an ISO 3166 alpha-3 code in quotes, like "ITA", or a set of'
+            ' them, like {"ITA", "FRA"}',
+            len("location"),
+        )
+        return
+    codes = (location,) if isinstance(location, str) else location
+    for index, code in enumerate(codes):
+        if not (len(code) == 3 and code.isalpha() and code.isupper()):
+            message = f"location '{code}' is not an ISO 3166 alpha-3 code like \"ITA\""
+        elif code in codes[:index]:
+            message = f"location '{code}' is listed twice"
+        else:
+            continue
+        reporter.error(attribute.pos, message, len("location"))
 
 
 def _algorithm(algorithm: ast.Algorithm, reporter: Reporter) -> AlgorithmInfo:
@@ -222,6 +238,7 @@ def _target(target: ast.Target, reporter: Reporter) -> TargetInfo | None:
 def _expression_units(spec: ast.Spec, targets: list[TargetInfo], reporter: Reporter) -> dict:
     """Units of every name usable in an expression: targets, then numeric hardware attributes."""
     units = {t.name: t.unit for t in targets}
+    declared: dict[str, list[tuple[ast.Attribute, object]]] = {}
     for hw in spec.hardware:
         for attr in hw.attributes:
             if not isinstance(attr.value, ast.Quantity) or attr.name == carbon.ATTRIBUTE:
@@ -237,14 +254,33 @@ def _expression_units(spec: ast.Spec, targets: list[TargetInfo], reporter: Repor
                 )
             except ValueError:
                 continue  # reported with the hardware
-            known = units.setdefault(attr.name, unit)
-            if known.dimensionality != unit.dimensionality:
-                reporter.error(
-                    attr.value.pos,
-                    f"attribute '{attr.name}' has unit {unit:~} here"
-                    f" but {known:~} on another hardware",
-                )
+            declared.setdefault(attr.name, []).append((attr, unit))
+    for name, uses in declared.items():
+        units.setdefault(name, uses[0][1])
+        _consistent_units(name, uses, reporter)
     return units
+
+
+def _consistent_units(name: str, uses: list, reporter: Reporter) -> None:
+    """One dimension for an attribute across the hardware: the dimension most hardware use
+    is taken as meant, and each other use is reported on its own line (in a tie, each)."""
+    groups: dict = {}
+    for attr, unit in uses:
+        groups.setdefault(unit.dimensionality, []).append((attr, unit))
+    if len(groups) < 2:
+        return
+    largest = max(len(g) for g in groups.values())
+    meant = [g for g in groups.values() if len(g) == largest]
+    for group in groups.values():
+        if len(meant) == 1 and group is meant[0]:
+            continue
+        others = [g[0] for g in groups.values() if g is not group]
+        said = ", ".join(f"{unit:~} at line {attr.pos.line}" for attr, unit in others)
+        for attr, unit in group:
+            reporter.error(
+                attr.value.pos,
+                f"attribute '{name}' has unit {unit:~} here but {said} on another hardware",
+            )
 
 
 def _goal(spec: ast.Spec, typer: Typer, reporter: Reporter) -> Goal | None:
@@ -362,7 +398,18 @@ def _read_data(path: Path, binding, info: AlgorithmInfo, targets, reporter) -> p
     """The used columns of one data file, all numeric; reports file, row and column otherwise."""
     shown = Path(binding.path)
     if not path.is_file():
-        reporter.error(binding.path_pos, f"data file not found: {path}", len(binding.path) + 2)
+        reporter.error(binding.path_pos, _not_a_file(binding.path, path), len(binding.path) + 2)
+        return None
+    duplicated = _duplicated_columns(path)
+    if duplicated:
+        for name, positions in duplicated.items():
+            where = ", ".join(map(str, positions))
+            reporter.data_error(
+                path,
+                1,
+                name,
+                f"the header names this column {len(positions)} times (columns {where})",
+            )
         return None
     try:
         with warnings.catch_warnings():
@@ -441,7 +488,36 @@ def _read_data(path: Path, binding, info: AlgorithmInfo, targets, reporter) -> p
                 f"value {_show(column[first])} is outside the declared domain of '{param.name}'"
                 f" ({_rows(int(outside.sum()))} outside in this file)",
             )
+    if len(lines) < fit.MIN_ROWS:
+        reporter.error(
+            binding.path_pos,
+            f"{shown} has {_rows(len(lines))} to learn from; a surrogate needs at least"
+            f" {fit.MIN_ROWS} (it is fitted on 80% of them and checked on the other 20%)",
+            len(binding.path) + 2,
+        )
+        return None
+    for param in info.params:
+        _warn_if_partly_covered(frame[param.name].to_numpy(), param, binding, reporter)
     return frame
+
+
+def _warn_if_partly_covered(column: np.ndarray, param, binding, reporter) -> None:
+    """A warning when the data stop short of an end of the declared domain: beyond the
+    data a tree predicts the value at the edge, and the optimum may be an artefact."""
+    low, high = float(column.min()), float(column.max())
+    if param.values is not None:
+        beyond = [v for v in param.values if v < low or v > high]
+        domain = f"{_show(param.values[0])}..{_show(param.values[-1])}"
+    else:
+        beyond = [v for v in (param.low, param.high) if v < low or v > high]
+        domain = f"{_show(param.low)}..{_show(param.high)}"
+    if beyond:
+        reporter.warning(
+            binding.path_pos,
+            f"{Path(binding.path)} covers {param.name} = {_show(low)}..{_show(high)} only, of the"
+            f" declared {domain}: beyond it the surrogates extrapolate",
+            len(binding.path) + 2,
+        )
 
 
 def _without_error_rows(path: Path, frame: pd.DataFrame, reporter) -> tuple:
@@ -461,6 +537,31 @@ def _without_error_rows(path: Path, frame: pd.DataFrame, reporter) -> tuple:
         path, first, "error", f"{_rows(int(failed.sum()))} of failed runs left out"
     )
     return frame[~failed].reset_index(drop=True), lines[~failed]
+
+
+def _not_a_file(written: str, path: Path) -> str:
+    """Why a data path cannot be read, in the words of what is there."""
+    if written == "":
+        return "empty data file path: give the CSV file's path, relative to the spec"
+    if path.is_dir():
+        return f"data file path is a directory, not a CSV file: {path}"
+    if path.exists():
+        return f"data file path is not a regular file (a device, pipe or socket): {path}"
+    return f"data file not found: {path}"
+
+
+def _duplicated_columns(path: Path) -> dict[str, list[int]]:
+    """Header names given more than once, with their 1-based positions; pandas would
+    silently keep the first and rename the others."""
+    try:
+        with path.open(newline="", encoding="utf-8") as file:
+            header = next(csv.reader(file), [])
+    except (csv.Error, OSError, UnicodeDecodeError):
+        return {}  # reading the file as CSV reports it
+    positions: dict[str, list[int]] = {}
+    for index, name in enumerate(header, start=1):
+        positions.setdefault(name.strip(), []).append(index)
+    return {name: where for name, where in positions.items() if len(where) > 1}
 
 
 def _long_row(path: Path) -> int | None:

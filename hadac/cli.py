@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from hadac import __version__
@@ -70,6 +71,34 @@ class _Group(click.Group):
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+
+
+class Seconds(click.ParamType):
+    """A time limit: a finite number of seconds from 1 ms (MiniZinc counts milliseconds, so
+    less would mean no limit at all) to a million (about 11 days)."""
+
+    name = "SECONDS"
+    LOW, HIGH = 0.001, 1e6
+
+    def convert(self, value, param, ctx) -> float:
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not self.LOW <= seconds <= self.HIGH:  # also false for nan
+            self.fail(
+                f"{value!r} is not a time limit: give seconds from {self.LOW} to {self.HIGH:.0f}",
+                param,
+                ctx,
+            )
+        return seconds
+
+
+time_limit_option = click.option(
+    "--time-limit",
+    type=Seconds(),
+    help="Seconds per solve; the best solution found by then is reported as FEASIBLE.",
+)
 location_option = click.option(
     "--location",
     metavar="ISO3",
@@ -203,11 +232,11 @@ def show(ctx: click.Context, build_dir: Path, as_json: bool) -> None:
         return
     model = manifest["model"]
     out.print(
-        f"[bold]{manifest['spec']['name']}[/] ({manifest['spec']['file']}):"
+        f"[bold]{escape(manifest['spec']['name'])}[/] ({escape(manifest['spec']['file'])}):"
         f" {_shape_text(model)}, {model['constraints']} constraints;"
         f" hadac {manifest['versions']['hadac']},"
         f" scikit-learn {manifest['versions']['scikit-learn']}; fitted models in"
-        f" {build_dir / 'models'}"
+        f" {escape(str(build_dir / 'models'))}"
     )
     table = Table(title="surrogates", title_justify="left")
     for column in ("algorithm", "hardware", "target", "surrogate", "encoding", "rows", "R²", "MAE"):
@@ -217,7 +246,7 @@ def show(ctx: click.Context, build_dir: Path, as_json: bool) -> None:
         table.add_row(
             s["algorithm"],
             s["hardware"],
-            f"{s['target']} [{s['unit']}]",
+            escape(f"{s['target']} [{s['unit']}]"),
             kind,
             _size_text(s),
             str(s["rows"]),
@@ -235,11 +264,7 @@ def show(ctx: click.Context, build_dir: Path, as_json: bool) -> None:
     type=click.Choice(["cbc", "highs", "gecode", "chuffed"]),
     help="Override the spec's solver.",
 )
-@click.option(
-    "--time-limit",
-    type=click.FloatRange(min=0, min_open=True),
-    help="Seconds; the best solution so far is reported as FEASIBLE.",
-)
+@time_limit_option
 @click.option(
     "-o", "--output", type=click.Path(path_type=Path), help="Build directory when TARGET is a spec."
 )
@@ -287,6 +312,8 @@ def _print_answer(answer) -> None:
             out.print("no configuration meets every constraint:")
             for line in answer.explanations:
                 out.print(f"  - {line}", markup=False)
+        elif answer.interrupted:
+            out.print("[yellow]interrupted before any solution was found[/]")
         else:
             out.print("no solution found within the limit")
         return
@@ -301,17 +328,18 @@ def _print_answer(answer) -> None:
     for name, value in p.params.items():
         table.add_row(f"  {name}", f"{value:g}")
     for name, value in {**p.predicted, **p.lets}.items():
-        table.add_row(name, f"{value:.6g} {answer.units[name]}")
+        table.add_row(name, escape(f"{value:.6g} {answer.units[name]}"))
     if answer.objective is not None:
         table.add_row(
-            "objective", f"{answer.objective_text}: {answer.objective:.6g} {answer.objective_unit}"
+            "objective",
+            escape(f"{answer.objective_text}: {answer.objective:.6g} {answer.objective_unit}"),
         )
     out.print(table)
     for row in answer.constraints:
         sign = "+" if row["op"] == "<=" else "-"
         margin = f" {sign} margin {row['margin']:.6g}" if "margin" in row else ""
         value = f"{row['value']:.6g}{margin} {row['unit']}".rstrip()
-        out.print(f"  [green]✓[/] {row['text']}  ({value})", markup=True)
+        out.print(f"  [green]✓[/] {escape(row['text'])}  ({escape(value)})")
     t = answer.timings
     parts = [f"{k} {v:.2f} s" for k, v in t.items() if v is not None]
     out.print(f"[dim]verified against the fitted models; {', '.join(parts)}[/]")
@@ -323,11 +351,6 @@ solver_option = click.option(
     "--solver",
     type=click.Choice(["cbc", "highs", "gecode", "chuffed"]),
     help="Override the spec's solver.",
-)
-time_limit_option = click.option(
-    "--time-limit",
-    type=click.FloatRange(min=0, min_open=True),
-    help="Seconds per solve.",
 )
 
 
@@ -375,14 +398,16 @@ def pareto(
     if as_json:
         files = {"csv": str(csv_path), "png": str(png_path)}
         _emit_json({"format_version": FORMAT_VERSION, **front.to_json(), "files": files})
-        return
-    _print_front(front)
-    out.print(f"wrote {csv_path} and {png_path}")
+    else:
+        _print_front(front)
+        out.print(f"wrote {csv_path} and {png_path}", markup=False)
+    if front.interrupted:
+        ctx.exit(130)
+    if not front.points:
+        ctx.exit(2)  # infeasible, as for solve
 
 
 def _print_front(front) -> None:
-    from rich.markup import escape
-
     from hadac.pareto import label
 
     first, second = front.first, front.second
@@ -399,11 +424,12 @@ def _print_front(front) -> None:
     out.print(table)
     if not front.points:
         out.print("no configuration meets the spec's constraints: the front is empty")
-    state = (
-        "complete: every non-dominated point"
-        if front.complete
-        else "partial: raise --points for more"
-    )
+    if front.interrupted:
+        state = "[yellow]interrupted: the points found so far[/]"
+    elif front.complete:
+        state = "complete: every non-dominated point"
+    else:
+        state = "partial: raise --points for more"
     out.print(
         f"[dim]{len(front.points)} points, {state}; {front.solves} solves with {front.solver}"
         f" ({front.where}), {front.seconds:.2f} s[/]"

@@ -270,7 +270,13 @@ def _write_atomically(directory: Path, model_text, data, manifest, fitted, model
     files are later damaged or edited is recognised as such when it is opened.
     """
     _refuse_to_replace(directory)
-    directory = directory.resolve()
+    try:
+        _write_and_swap(directory.resolve(), model_text, data, manifest, fitted, models)
+    except OSError as err:
+        raise HadacError(f"cannot write the build {directory}: {err.strerror or err}") from None
+
+
+def _write_and_swap(directory: Path, model_text, data, manifest, fitted, models) -> None:
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
     try:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.compose import TransformedTargetRegressor
+from sklearn.dummy import DummyRegressor
 from sklearn.ensemble import GradientBoostingRegressor, RandomForestRegressor
 from sklearn.linear_model import LinearRegression
 from sklearn.metrics import mean_absolute_error, r2_score
@@ -34,12 +35,17 @@ class Arg:
     default: object
     minimum: float = 1
     maximum: float | None = None
+    above: bool = False  # the minimum itself is excluded
 
 
 @dataclass(frozen=True)
 class Kind:
     args: dict[str, Arg]
     build: Callable[[dict], RegressorMixin]
+
+
+def _constant(args: dict) -> RegressorMixin:
+    return DummyRegressor(strategy="mean")
 
 
 def _mlp(args: dict) -> RegressorMixin:
@@ -72,7 +78,7 @@ KINDS: dict[str, Kind] = {
         {
             "n_estimators": Arg("int", 100, maximum=5000),
             "max_depth": Arg("int", 3, maximum=64),
-            "learning_rate": Arg("float", 0.1, minimum=0.0, maximum=1.0),
+            "learning_rate": Arg("float", 0.1, minimum=0.0, maximum=1.0, above=True),
         },
         lambda a: GradientBoostingRegressor(
             n_estimators=a["n_estimators"],
@@ -140,9 +146,11 @@ def _check_value(value: object, spec: Arg) -> str | None:
             return f"expected a number, got the string {item!r}"
         if spec.type != "float" and not float(item).is_integer():
             return f"expected an integer, got {item!r}"
-        if item < spec.minimum or (spec.maximum is not None and item > spec.maximum):
+        below = item <= spec.minimum if spec.above else item < spec.minimum
+        if below or (spec.maximum is not None and item > spec.maximum):
+            lower = "greater than" if spec.above else "at least"
             upper = f" and at most {spec.maximum!r}" if spec.maximum is not None else ""
-            return f"{item!r} is out of range: must be at least {spec.minimum!r}{upper}"
+            return f"{item!r} is out of range: must be {lower} {spec.minimum!r}{upper}"
     return None
 
 
@@ -160,13 +168,20 @@ class Fitted:
     holdout_predicted: np.ndarray | None = None
 
 
+MIN_ROWS = 10  # the fewest rows a surrogate is fitted on: 8 to fit a copy, 2 to check it
+
+
 def fit(kind: str, args: dict, x: np.ndarray, y: np.ndarray) -> Fitted:
-    """Fit on all rows; holdout metrics come from a fixed 80/20 split (random_state=0)."""
-    build = KINDS[kind].build
+    """Fit on all rows; holdout metrics come from a fixed 80/20 split (random_state=0).
+
+    An algorithm without params is one program: each target is its mean on the pair's
+    rows, whatever the kind asked for, and R² (which a constant cannot have) is left out.
+    """
+    build = KINDS[kind].build if x.shape[1] else _constant
     r2 = mae = y_test = held = None
-    if len(y) >= 10:
+    if len(y) >= MIN_ROWS:
         x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.2, random_state=0)
         held = build(args).fit(x_train, y_train).predict(x_test)
         mae = float(mean_absolute_error(y_test, held))
-        r2 = float(r2_score(y_test, held)) if np.ptp(y_test) > 0 else None
+        r2 = float(r2_score(y_test, held)) if np.ptp(y_test) > 0 and x.shape[1] else None
     return Fitted(build(args).fit(x, y), r2, mae, len(y), y_test, held)

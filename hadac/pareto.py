@@ -100,6 +100,7 @@ class Front:
     seconds: float = 0.0
     solver: str = ""
     where: str = ""
+    interrupted: bool = False  # Ctrl-C stopped the sweep: `points` is what it had found
 
     def sorted(self) -> list[FrontPoint]:
         return sorted(self.points, key=lambda p: (p.first, p.second))
@@ -108,6 +109,7 @@ class Front:
         return {
             "objectives": [{"name": a.name, "unit": a.unit} for a in (self.first, self.second)],
             "complete": self.complete,
+            "interrupted": self.interrupted,
             "solves": self.solves,
             "seconds": self.seconds,
             "solver": {"name": self.solver, "where": self.where},
@@ -175,6 +177,8 @@ class _Solver:
         result = runtime.solve(
             [self.build.data_path], self.solver, self.time_limit, model_text=variant
         )
+        if result.interrupted:
+            raise KeyboardInterrupt  # the sweep stops; `trace` keeps the points found so far
         if not result.values:
             if result.status not in ("INFEASIBLE", "UNKNOWN"):
                 raise HadacError(f"{self.solver} returned {result.status} without a solution")
@@ -253,13 +257,23 @@ def compute(
 def trace(
     build: BuildDir, first: Axis, second: Axis, solver: str, points: int, time_limit: float | None
 ) -> Front:
-    """The front on a build made by `adapt`: extremes, evenly spread epsilons, then gaps."""
+    """The front on a build made by `adapt`; Ctrl-C stops it with the points found so far."""
     if points < 2:
         raise HadacError("--points must be at least 2")
     engine = _Solver(build, solver, time_limit)
-    goal, epsilon = engine.goal, engine.epsilon
     info = runtime.solver_info(solver)
     front = Front(first, second, solver=solver, where=info.where)
+    try:
+        _sweep(front, engine, points)
+    except KeyboardInterrupt:
+        front.interrupted, front.complete = True, False
+    front.solves = engine.solves
+    return front
+
+
+def _sweep(front: Front, engine: _Solver, points: int) -> None:
+    """Extremes, evenly spread epsilons, then gaps, adding each new point to `front`."""
+    goal, epsilon = engine.goal, engine.epsilon
 
     def add(found) -> FrontPoint | None:
         if found is None:
@@ -279,9 +293,8 @@ def trace(
 
     low_first = add(engine.lexmin(goal, epsilon, None))
     if low_first is None:
-        front.solves = engine.solves
         front.complete = True
-        return front  # no configuration meets the spec's constraints
+        return  # no configuration meets the spec's constraints
     low_second = add(engine.lexmin(epsilon, goal, None))
     top, bottom = low_first.second, low_second.second
     current = top  # the second objective of the last point found, walking down
@@ -317,8 +330,6 @@ def trace(
             closed.add((id(upper), id(lower)))
         else:
             closed.add((id(upper), id(found)))
-    front.solves = engine.solves
-    return front
 
 
 def label(point: Point) -> str:
@@ -356,17 +367,23 @@ def write_csv(front: Front, path: Path) -> None:
             point = p.point
             writer.writerow(
                 [
-                    repr(p.first),
-                    repr(p.second),
+                    _figure(p.first),
+                    _figure(p.second),
                     point.declared or point.hardware,
                     point.location or "",
                     point.algorithm,
                     *(_number(point.params[k]) if k in point.params else "" for k in params),
-                    *(repr(point.predicted[t]) for t in targets),
-                    *(repr(point.lets[x]) for x in lets),
+                    *(_figure(point.predicted[t]) for t in targets),
+                    *(_figure(point.lets[x]) for x in lets),
                     label(point),
                 ]
             )
+
+
+def _figure(value: float) -> str:
+    """12 significant digits: every digit a measurement can carry, none of the binary noise
+    that arithmetic on floats adds (24.0034, not 24.003400000000003)."""
+    return f"{value:.12g}"
 
 
 def plot(front: Front, path: Path, title: str | None = None) -> None:
@@ -377,28 +394,34 @@ def plot(front: Front, path: Path, title: str | None = None) -> None:
     import matplotlib.pyplot as plt
 
     rows = front.sorted()
-    fig, ax = plt.subplots(figsize=(8.0, 5.5), dpi=110)
+    fig, (ax, side) = plt.subplots(
+        1, 2, figsize=(10.5, 5.5), dpi=110, width_ratios=(2.4, 1.0), layout="constrained"
+    )
     xs = [p.first for p in rows]
     ys = [p.second for p in rows]
     if rows:
         ax.step(xs, ys, where="post", color="#9aa7b8", linewidth=1.0, zorder=1)
         ax.scatter(xs, ys, s=36, color="#1f6f8b", zorder=2)
-    for i, p in enumerate(rows):
+    # Each point carries its number, as in the table `hadac pareto` prints and the CSV's
+    # order; the labels, too long to sit beside close points, are listed at the side.
+    for i, p in enumerate(rows, start=1):
         ax.annotate(
-            label(p.point),
+            str(i),
             (p.first, p.second),
             textcoords="offset points",
-            xytext=(6, 6 if i % 2 == 0 else -12),
-            fontsize=7,
+            xytext=(4, 4),
+            fontsize=8,
             color="#24313f",
         )
+    side.axis("off")
+    listing = "\n".join(f"{i:>3}  {label(p.point)}" for i, p in enumerate(rows, start=1))
+    side.text(0.0, 1.0, listing, va="top", ha="left", family="monospace", fontsize=7)
     ax.set_xlabel(_axis_label(front.first))
     ax.set_ylabel(_axis_label(front.second))
     status = "complete" if front.complete else "partial"
     ax.set_title(title or f"Pareto front: {front.first.name} vs {front.second.name} ({status})")
     ax.grid(True, color="#e3e7ec", linewidth=0.6)
-    ax.margins(x=0.15, y=0.12)
-    fig.tight_layout()
+    ax.margins(x=0.08, y=0.1)
     fig.savefig(path, format="png")
     plt.close(fig)
 
@@ -409,10 +432,13 @@ def _axis_label(axis: Axis) -> str:
 
 def write(front: Front, directory: Path) -> tuple[Path, Path]:
     """front.csv and front.png in `directory`."""
-    directory.mkdir(parents=True, exist_ok=True)
     csv_path, png_path = directory / "front.csv", directory / "front.png"
-    write_csv(front, csv_path)
-    plot(front, png_path)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        write_csv(front, csv_path)
+        plot(front, png_path)
+    except OSError as err:
+        raise HadacError(f"cannot write the front to {directory}: {err.strerror or err}") from None
     return csv_path, png_path
 
 

@@ -156,6 +156,8 @@ class Answer:
 
     @property
     def exit_code(self) -> int:
+        if self.interrupted:
+            return 130  # as a shell reports a program stopped by Ctrl-C
         if self.point is not None:
             return 0
         return 2 if self.status == "INFEASIBLE" else 3

@@ -35,7 +35,8 @@ algorithm alg {
 target time = "t" in s ~ tree(max_depth = 3)
 minimize time
 """
-GOOD_CSV = "n,t\n1,2.0\n2,3.5\n3,4.0\n"
+# Enough rows to fit and check a surrogate (hadac.fit.MIN_ROWS); rows 2-4 as the carets say
+GOOD_CSV = "n,t\n" + "1,2.0\n2,3.5\n3,4.0\n" * 4
 DATA = '  data hw = "a.csv"'  # the line before which bench cases add theirs
 
 
@@ -384,7 +385,7 @@ spec.hada:3:11: error: algorithm 'alg' has no data: bind benchmarks with data HA
         "warning-value-outside-domain",
         edit(("1..3", "1..2")),
         "<DIR>/a.csv:4: column \"n\": warning: value 3 is outside the declared domain of 'n'"
-        " (1 row outside in this file)\n",
+        " (4 rows outside in this file)\n",
         code=0,
     ),
     Case(
@@ -440,7 +441,7 @@ spec.hada:7:31: error: tree(max_depth = ...): -1 is out of range: must be at lea
         "regression-warning-value-format",
         edit(("1..3", "{1, 3}")),
         "<DIR>/a.csv:3: column \"n\": warning: value 2 is outside the declared domain of 'n'"
-        " (1 row outside in this file)\n",
+        " (4 rows outside in this file)\n",
         code=0,
     ),
     # ---- regressions: each of these used to crash with an internal error ----
@@ -781,7 +782,8 @@ def test_check_json_data_error_and_warning(tmp_path, monkeypatch):
     assert payload["diagnostics"] == [
         {
             "severity": "warning",
-            "message": "value 3 is outside the declared domain of 'n' (1 row outside in this file)",
+            "message": "value 3 is outside the declared domain of 'n'"
+            " (4 rows outside in this file)",
             "file": str(tmp_path.resolve() / "a.csv"),
             "row": 4,
             "data_column": "n",
