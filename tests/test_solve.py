@@ -18,6 +18,7 @@ from conftest import REPO
 
 from hadac import runtime
 from hadac.builddir import BuildDir
+from hadac.compiler import model_file_name
 from hadac.errors import HadacError
 from hadac.solve import solve_build
 
@@ -95,11 +96,11 @@ def enumerate_optimum(directory, spec) -> float:
     best = np.inf
     domains, pairs = LAYOUT.get(spec, (DOMAINS, PAIRS))
     for algorithm, hardware in pairs:
-        models = {
-            target: joblib.load(directory / "models" / f"{algorithm}__{hardware}__{target}.joblib")
+        files = {
+            target: directory / "models" / model_file_name(algorithm, hardware, target)
             for target in ("time", "cost", "memory", "emissions", "energy")
-            if (directory / "models" / f"{algorithm}__{hardware}__{target}.joblib").exists()
         }
+        models = {target: joblib.load(path) for target, path in files.items() if path.exists()}
         for value in domains[algorithm]:
             predicted = {t: float(m.predict([[float(value)]])[0]) for t, m in models.items()}
             feasible, objective = BY_HAND[spec](predicted, hardware, algorithm)
@@ -163,7 +164,7 @@ def test_contract_example_solves_to_the_enumerated_optimum(solver, contract_spec
         models = build.directory / "models"
         x = np.arange(1, 101, dtype=float).reshape(-1, 1)
         p = {
-            t: joblib.load(models / f"{algorithm}__{hardware}__{t}.joblib").predict(x)
+            t: joblib.load(models / model_file_name(algorithm, hardware, t)).predict(x)
             for t in ("time", "cost", "memory", "emissions")
         }
         ok = (p["time"] <= 300) & (p["cost"] <= 350) & (p["memory"] <= 350)
