@@ -79,3 +79,18 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
     out = tmp_path_factory.mktemp("builds")
     return {spec.stem: compile_spec(spec, out / spec.stem) for spec in SPECS}
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process started, directly or not, by `pid`."""
+    out = subprocess.run(["ps", "-e", "-o", "pid=,ppid="], capture_output=True, text=True).stdout
+    children: dict[int, list[int]] = {}
+    for line in out.splitlines():
+        child, parent = map(int, line.split())
+        children.setdefault(parent, []).append(child)
+    found, stack = [], [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found

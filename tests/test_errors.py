@@ -329,6 +329,108 @@ spec.hada:9:17: error: '<' is not supported on predicted values; use <= or >=
     ),
     # ---- data ----
     Case(
+        "data-path-empty",
+        edit(('"a.csv"', '""')),
+        """\
+spec.hada:5:13: error: empty data file path: give the CSV file's path, relative to the spec
+    5 |   data hw = ""
+      |             ^^
+""",
+    ),
+    Case(
+        "data-path-directory",
+        edit(('"a.csv"', '"."')),
+        """\
+spec.hada:5:13: error: data file path is a directory, not a CSV file: <DIR>
+    5 |   data hw = "."
+      |             ^^^
+""",
+    ),
+    Case(
+        "data-path-device",
+        edit(('"a.csv"', '"/dev/null"')),
+        """\
+spec.hada:5:13: error: data file path is not a regular file (a device, pipe or socket): /dev/null
+    5 |   data hw = "/dev/null"
+      |             ^^^^^^^^^^^
+""",
+    ),
+    Case(
+        "data-column-duplicated",
+        edit(('"a.csv"', '"b.csv"')),
+        '<DIR>/b.csv:1: column "t": error: the header names this column 2 times (columns 2, 3)\n',
+        {"b.csv": "n,t,t\n" + "1,2,3\n" * 12},
+    ),
+    Case(
+        "data-too-few-rows",
+        edit(('"a.csv"', '"b.csv"')),
+        """\
+spec.hada:5:13: error: b.csv has 2 rows to learn from; a surrogate needs at least 10 (it is\
+ fitted on 80% of them and checked on the other 20%)
+    5 |   data hw = "b.csv"
+      |             ^^^^^^^
+""",
+        {"b.csv": "n,t\n1,2\n2,3\n"},
+    ),
+    Case(
+        "warning-data-covers-part-of-the-domain",
+        edit(("1..3", "1..20")),
+        """\
+spec.hada:5:13: warning: a.csv covers n = 1..3 only, of the declared 1..20: beyond it the\
+ surrogates extrapolate
+    5 |   data hw = "a.csv"
+      |             ^^^^^^^
+""",
+        code=0,
+    ),
+    Case(
+        "location-not-a-string",
+        edit(("cores = 4", "cores = 4 location = 3")),
+        """\
+spec.hada:2:25: error: location must be an ISO 3166 alpha-3 code in quotes, like "ITA", or a\
+ set of them, like {"ITA", "FRA"}
+    2 | hardware hw { cores = 4 location = 3 }
+      |                         ^^^^^^^^
+""",
+    ),
+    Case(
+        "location-twice",
+        edit(("cores = 4", 'cores = 4 location = {"FRA", "FRA"}')),
+        """\
+spec.hada:2:25: error: location 'FRA' is listed twice
+    2 | hardware hw { cores = 4 location = {"FRA", "FRA"} }
+      |                         ^^^^^^^^
+""",
+    ),
+    Case(
+        "learning-rate-zero",
+        edit(("tree(max_depth = 3)", "boosted(learning_rate = 0)")),
+        """\
+spec.hada:7:34: error: boosted(learning_rate = ...): 0 is out of range: must be greater than\
+ 0.0 and at most 1.0
+    7 | target time = "t" in s ~ boosted(learning_rate = 0)
+      |                                  ^^^^^^^^^^^^^
+""",
+    ),
+    Case(
+        "attribute-units-disagree-on-each-own-line",
+        edit(
+            (
+                "hardware hw { cores = 4 }",
+                "hardware hw { cores = 4 price = 0.10 furlongs }\n"
+                "hardware hx { cores = 4 price = 0.2 EUR/h }\n"
+                "hardware hy { cores = 4 price = 1 EUR/h }",
+            ),
+            ('  data hw = "a.csv"', '  data hw = "a.csv"\n  data hx = "a.csv"'),
+        ),
+        """\
+spec.hada:2:33: error: attribute 'price' has unit fur here but EUR / h at line 3 on another\
+ hardware
+    2 | hardware hw { cores = 4 price = 0.10 furlongs }
+      |                                 ^
+""",
+    ),
+    Case(
         "data-file-missing",
         edit(('"a.csv"', '"nope.csv"')),
         """\

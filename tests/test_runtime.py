@@ -10,6 +10,7 @@ import textwrap
 import time
 
 import pytest
+from conftest import descendants
 
 from hadac import runtime
 
@@ -52,20 +53,6 @@ def test_time_limit_reports_best_solution_as_feasible(hard_model):
     assert elapsed < 30  # the limit stopped it: optimising n = 11 takes minutes
 
 
-def _descendants(pid: int) -> list[int]:
-    out = subprocess.run(["ps", "-e", "-o", "pid=,ppid="], capture_output=True, text=True).stdout
-    children: dict[int, list[int]] = {}
-    for line in out.splitlines():
-        child, parent = map(int, line.split())
-        children.setdefault(parent, []).append(child)
-    found, stack = [], [pid]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            found.append(child)
-            stack.append(child)
-    return found
-
-
 @pytest.mark.parametrize("where", ["native", "bundled"])
 def test_ctrl_c_stops_the_solver_and_keeps_the_best_solution(hard_model, where, monkeypatch):
     monkeypatch.setenv("HADAC_MINIZINC", where)
@@ -95,7 +82,7 @@ def test_ctrl_c_stops_the_solver_and_keeps_the_best_solution(hard_model, where, 
     )
     assert proc.stdout.readline().strip() == "started"
     assert proc.stdout.readline().strip() == "solution"  # the first one has come
-    spawned = _descendants(proc.pid)
+    spawned = descendants(proc.pid)
     assert spawned, "the solver process never started"
     proc.send_signal(signal.SIGINT)
     output, _ = proc.communicate(timeout=60)

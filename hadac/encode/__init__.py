@@ -16,6 +16,7 @@ from hadac import conformal
 from hadac.encode import names
 from hadac.encode.render import render, render_mip
 from hadac.encode.tables import Tables, build_tables
+from hadac.errors import HadacError
 from hadac.problem import Problem
 from hadac.units import pretty, to_json
 
@@ -53,6 +54,15 @@ def shape_for(problem: Problem) -> str:
 def encode(problem: Problem, fitted: dict, models: dict, data_file: str) -> Encoded:
     if shape_for(problem) == "enumerated":
         return _enumerated(problem, fitted, models, data_file)
+    fixed = next((a for a in problem.algorithms if not a.params), None)
+    if fixed is not None:
+        # Measured: COIN-BC and HiGHS both returned a worse pair as OPTIMAL when maximizing
+        # over such a model, so hadac does not offer one rather than risk a wrong answer.
+        raise HadacError(
+            f"{problem.spec.path}:{fixed.line}: algorithm '{fixed.name}' has no params, which"
+            " the enumerated model handles but the MIP model does not yet; give every param"
+            " a finite domain and drop `encoding = structure`, so that hadac enumerates"
+        )
     return _mip(problem, fitted, models, data_file)
 
 

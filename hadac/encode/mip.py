@@ -35,8 +35,6 @@ def encoding_for(problem: Problem, target, algorithm: AlgorithmInfo) -> str:
     finite = all(p.finite for p in algorithm.params)
     points = math.prod(len(p.values) for p in algorithm.params) if finite else math.inf
     wanted = target.encoding
-    if not algorithm.params:  # one program: its surrogate is one number, a table of one row
-        return "table"
     if wanted == "table" or (wanted is None and points <= TABLE_LIMIT):
         if not finite:
             raise HadacError(
