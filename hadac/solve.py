@@ -8,6 +8,7 @@ answer is an error naming the surrogate or constraint at fault.
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 from dataclasses import dataclass, field
@@ -241,28 +242,65 @@ def solve_build(
 
 
 def explain_infeasible(build: BuildDir, solver: str, time_limit: float | None) -> list[str]:
-    """For each constraint, the best value reachable when it alone is dropped."""
-    model = build.model_path.read_text()
+    """For each constraint, the best value reachable when it alone is dropped.
+
+    When no single constraint can be relaxed to a solution (two or more bind together), the
+    smallest pairs that can are reported instead, with the value each must reach.
+    """
+    entries = build.manifest["constraints"]
+    singles = [(entry, _relaxed(build, solver, time_limit, [entry])) for entry in entries]
+    if any(point is not None for _, point in singles) or len(entries) < 2:
+        return [_single(entry, point) for entry, point in singles]
     out = []
-    for entry in build.manifest["constraints"]:
-        sense = "minimize" if entry["op"] == "<=" else "maximize"
-        variant = model.replace(entry["mzn"], f"% dropped: {entry['mzn']}", 1)
-        variant = re.sub(r"^solve .*;$", f"solve {sense} {entry['var']};", variant, flags=re.M)
-        result = runtime.solve([build.data_path], solver, time_limit, model_text=variant)
-        head = f"{entry['text'].removeprefix('constraint ')} cannot hold:"
-        if not result.values:
-            out.append(f"{head} the other constraints cannot all hold either, even without it")
-            continue
-        point = evaluate_point(build, result.values)
-        value = point.quantities[entry["quantity"]]
-        least = "least" if sense == "minimize" else "greatest"
-        what = entry["quantity"] if entry["quantity"] in point.predicted else "value"
-        margin = ""
-        if "confidence" in entry:
-            size = conformal.margin_for(entry, point.algorithm, point.hardware)
-            margin = f" {'+' if entry['op'] == '<=' else '-'} margin {size:.6g}"
-        out.append(
-            f"{head} the {least} {what} that meets the other constraints is"
-            f" {value:.6g}{margin} {entry['unit']} ({point.label()})".rstrip()
-        )
-    return out
+    for first, second in itertools.combinations(entries, 2):
+        point = _relaxed(build, solver, time_limit, [first, second])
+        if point is not None:
+            out.append(_pair(first, second, point))
+    if not out:
+        out.append("no configuration meets the constraints even with any two of them dropped")
+    return [_single(entry, None) for entry in entries] + out
+
+
+def _relaxed(build: BuildDir, solver: str, time_limit, dropped: list[dict]) -> Point | None:
+    """The best point for the first dropped constraint's quantity, the others dropped too."""
+    model = build.model_path.read_text()
+    for entry in dropped:
+        model = model.replace(entry["mzn"], f"% dropped: {entry['mzn']}", 1)
+    sense = "minimize" if dropped[0]["op"] == "<=" else "maximize"
+    model = re.sub(r"^solve .*;$", f"solve {sense} {dropped[0]['var']};", model, flags=re.M)
+    result = runtime.solve([build.data_path], solver, time_limit, model_text=model)
+    return evaluate_point(build, result.values) if result.values else None
+
+
+def _reached(entry: dict, point: Point) -> str:
+    """What a constraint's quantity is at `point`, with its confidence margin if any."""
+    value = point.quantities[entry["quantity"]]
+    margin = ""
+    if "confidence" in entry:
+        size = conformal.margin_for(entry, point.algorithm, point.hardware)
+        margin = f" {'+' if entry['op'] == '<=' else '-'} margin {size:.6g}"
+    return f"{value:.6g}{margin} {entry['unit']}".rstrip()
+
+
+def _single(entry: dict, point: Point | None) -> str:
+    head = f"{entry['text'].removeprefix('constraint ')} cannot hold:"
+    if point is None:
+        return f"{head} the other constraints cannot all hold either, even without it"
+    least = "least" if entry["op"] == "<=" else "greatest"
+    what = entry["quantity"] if entry["quantity"] in point.predicted else "value"
+    return (
+        f"{head} the {least} {what} that meets the other constraints is"
+        f" {_reached(entry, point)} ({point.label()})"
+    )
+
+
+def _pair(first: dict, second: dict, point: Point) -> str:
+    texts = [e["text"].removeprefix("constraint ") for e in (first, second)]
+    other = texts[1].split(f" {second['op']} ")[0]  # the bounded side of the second one
+    least = "least" if first["op"] == "<=" else "greatest"
+    what = first["quantity"] if first["quantity"] in point.predicted else "value"
+    return (
+        f"relax both {texts[0]} and {texts[1]}: with the other constraints, the {least} {what}"
+        f" is {_reached(first, point)}, where {other} is"
+        f" {_reached(second, point)} ({point.label()})"
+    )

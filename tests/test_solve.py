@@ -218,3 +218,22 @@ def test_cli_solve_json(tmp_path, builds):
     assert set(payload["predicted"]) == {"time", "cost", "memory", "emissions"}
     assert payload["verified"] is True
     assert {"compile", "flatten", "solve", "wall"} <= set(payload["timings"])
+
+
+def test_infeasible_spec_with_two_binding_constraints_names_the_pair(tmp_path):
+    """Neither bound alone can be dropped to a solution: the pair that can is reported,
+    with the value each must reach."""
+    from hadac.compiler import compile_spec
+
+    spec = tmp_path / "tight.hada"
+    source = (REPO / "specs" / "tiny.hada").read_text().replace('"data/', f'"{REPO}/specs/data/')
+    source = source.replace("memory <= 200 MB", "memory <= 40 MB").replace("<= 30 s", "<= 1 s")
+    spec.write_text(source)
+    build = BuildDir(compile_spec(spec, tmp_path / "build").directory)
+    answer = solve_build(build, "gecode")
+    assert answer.status == "INFEASIBLE"
+    (pair,) = [e for e in answer.explanations if e.startswith("relax both")]
+    assert pair.startswith(
+        "relax both time <= 1 s and memory <= 40 MB: with the other constraints, the least time is "
+    )
+    assert ", where memory is " in pair and " MB (anticipate on " in pair
