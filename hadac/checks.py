@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import math
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from hadac import ast, benchspec, carbon, fit
+from hadac import ast, benchspec, carbon, conformal, fit
 from hadac.errors import Reporter
 from hadac.lets import lower_lets
 from hadac.parser import parse_file
@@ -63,6 +64,7 @@ def check(
     pairs = _pairs(spec, algorithms, targets, reporter) if read_data else []
     if read_data:  # `hadac bench` measures the declared hardware, not one entry per location
         hardware, pairs = carbon.expand(spec, hardware, pairs, reporter)
+        _enough_to_calibrate(spec, bounds, pairs, targets, reporter)
     if not spec.hardware:
         reporter.error(None, "the spec declares no hardware")
     if not spec.targets:
@@ -71,6 +73,29 @@ def check(
     problem = Problem(spec, hardware, algorithms, pairs, targets, goal, bounds, solver, units)
     problem.lets, problem.location = lets, location
     return problem, reporter
+
+
+def _enough_to_calibrate(spec: ast.Spec, bounds, pairs, targets, reporter: Reporter) -> None:
+    """A `with confidence` bound needs, on every pair, enough holdout rows (the fifth of
+    the data that fitting sets aside) for its conformal quantile to be finite."""
+    names = {t.name for t in targets}
+    for bound in bounds:
+        if bound.confidence is None:
+            continue
+        terms = len(names_in(bound.expr) & names)
+        need = conformal.rows_needed((1.0 - bound.confidence) / max(1, terms))
+        constraint = next(c for c in spec.constraints if c.pos.line == bound.line)
+        for pair in pairs:
+            holdout = math.ceil(fit.HOLDOUT * len(pair.frame))
+            if holdout < need:
+                reporter.error(
+                    constraint.confidence_pos or constraint.pos,
+                    f"confidence {bound.confidence:g} needs at least {need} holdout rows per pair"
+                    f" ({fit.HOLDOUT:g} of the data); {pair.algorithm} on {pair.hardware} has"
+                    f" {holdout} of {len(pair.frame)} rows",
+                    len(f"{bound.confidence:g}"),
+                )
+                break
 
 
 def _duplicates(spec: ast.Spec, reporter: Reporter) -> None:

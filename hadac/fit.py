@@ -169,6 +169,7 @@ class Fitted:
 
 
 MIN_ROWS = 10  # the fewest rows a surrogate is fitted on: 8 to fit a copy, 2 to check it
+HOLDOUT = 0.2  # the share of rows held out to measure a fit and calibrate confidences
 
 
 def fit(kind: str, args: dict, x: np.ndarray, y: np.ndarray) -> Fitted:
@@ -180,7 +181,7 @@ def fit(kind: str, args: dict, x: np.ndarray, y: np.ndarray) -> Fitted:
     build = KINDS[kind].build if x.shape[1] else _constant
     r2 = mae = y_test = held = None
     if len(y) >= MIN_ROWS:
-        x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.2, random_state=0)
+        x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=HOLDOUT, random_state=0)
         held = build(args).fit(x_train, y_train).predict(x_test)
         mae = float(mean_absolute_error(y_test, held))
         r2 = float(r2_score(y_test, held)) if np.ptp(y_test) > 0 and x.shape[1] else None

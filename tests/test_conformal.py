@@ -115,12 +115,12 @@ def test_mip_shape_gives_the_same_answer_as_tables(tmp_path):
     ("new", "message"),
     [
         (
-            "constraint time * cost <= 10 s*kEUR with confidence 0.9",
+            "constraint time * cost <= 10 s*kEUR with confidence 0.8",
             "contains a product of two targets",
         ),
         (
             "constraint time <= 30 s with confidence 0.95",
-            "confidence 0.95 needs at least 19 holdout rows of 'time' per pair",
+            "confidence 0.95 needs at least 19 holdout rows per pair",
         ),
     ],
 )

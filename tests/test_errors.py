@@ -431,6 +431,16 @@ spec.hada:2:33: error: attribute 'price' has unit fur here but EUR / h at line 3
 """,
     ),
     Case(
+        "confidence-without-enough-holdout-rows",
+        edit(append="constraint time <= 3 s with confidence 0.9\n"),
+        """\
+spec.hada:9:40: error: confidence 0.9 needs at least 9 holdout rows per pair (0.2 of the data);\
+ alg on hw has 3 of 12 rows
+    9 | constraint time <= 3 s with confidence 0.9
+      |                                        ^^^
+""",
+    ),
+    Case(
         "data-file-missing",
         edit(('"a.csv"', '"nope.csv"')),
         """\
