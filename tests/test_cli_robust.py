@@ -141,15 +141,20 @@ def _hard_build(folder: Path) -> Path:
         "spec hard\nhardware h { cores = 1 }\n"
         "algorithm a {\n  param x: float in 0.0..40.0\n  param y: float in 0.0..40.0\n"
         '  data h = "d.csv"\n}\n'
-        'target t = "t" in s ~ forest(n_estimators = 100, max_depth = 8)\nminimize t\n'
+        'target t = "t" in s ~ forest(n_estimators = 100, max_depth = 8)\n'
+        'target u = "t" in s ~ forest(n_estimators = 100, max_depth = 8)\nminimize t\n'
     )
     assert run("compile", folder / "hard.hada", "-o", folder / "b").exit_code == 0
     return folder / "b"
 
 
-def test_ctrl_c_during_solve_exits_130_and_leaves_no_process(tmp_path: Path):
+@pytest.mark.parametrize("command", ["solve", "pareto"])
+def test_ctrl_c_exits_130_and_leaves_no_process(tmp_path: Path, command: str):
     build = _hard_build(tmp_path)
     hadac = [sys.executable, "-m", "hadac", "solve", str(build), "--solver", "cbc"]
+    if command == "pareto":
+        hadac = [sys.executable, "-m", "hadac", "pareto", str(tmp_path / "hard.hada")]
+        hadac += ["--objectives", "t,u", "-o", str(tmp_path / "front"), "--solver", "cbc"]
     proc = subprocess.Popen(
         hadac,
         stdout=subprocess.PIPE,
