@@ -72,6 +72,9 @@ def _csv(params: list[str], target_column: str, seed: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+COLUMN = "measured(s)"  # no name can be this, so no param's column is the target's
+
+
 def _spec(folder, names: dict, hardware: tuple[str, ...], algorithms, seed: int):
     """A small spec and its CSVs: `algorithms` is a tuple of (algorithm, param) names."""
     lines = [f"spec {names['spec']}"]
@@ -82,11 +85,11 @@ def _spec(folder, names: dict, hardware: tuple[str, ...], algorithms, seed: int)
         lines.append(f"algorithm {a} {{\n  param {p}: int in 1..5")
         for i, h in enumerate(hardware):
             path = folder / f"d{j}_{i}.csv"
-            path.write_text(_csv([p], "y", seed + 7 * i + j))
+            path.write_text(_csv([p], COLUMN, seed + 7 * i + j))
             lines.append(f'  data {h} = "{path.name}"')
         lines.append("}")
     target, let = names["target"], names["let"]
-    lines.append(f'target {target} = "y" in s ~ tree(max_depth = 2)')
+    lines.append(f'target {target} = "{COLUMN}" in s ~ tree(max_depth = 2)')
     lines.append(f"let {let} = {target} * {attribute}")
     lines.append(f"minimize {let}")
     lines.append(f"constraint {target} <= 1000 s")

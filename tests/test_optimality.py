@@ -52,7 +52,7 @@ def _make(seed: int, folder):
         for m in machines:
             rows = []
             for point in itertools.product(*params.values()):
-                for _ in range(3):
+                for _ in range(4):  # at least hadac.fit.MIN_ROWS rows
                     x = np.array(point, dtype=float)
                     ys = [
                         float(np.sum(x * rng.uniform(0.5, 2.0)) + rng.normal(0, 0.5) + 5)
