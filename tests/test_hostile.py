@@ -201,18 +201,22 @@ BROKEN_CSVS = [
 ]
 
 
+# The names of a spec with nothing hostile in it, for tests whose hostility is elsewhere.
+PLAIN_NAMES = {
+    "spec": "s",
+    "hardware": "h",
+    "algorithm": "alg",
+    "param": "p",
+    "target": "tgt",
+    "let": "total",
+    "attribute": "price",
+}
+
+
 def _malformed(folder) -> list[tuple[str, dict[str, str]]]:
     """Specs broken at many places (truncated, a token dropped, a line doubled), and valid
     specs over broken CSVs: (spec text, CSV name -> text)."""
-    names = {
-        "spec": "s",
-        "hardware": "h",
-        "algorithm": "alg",
-        "param": "p",
-        "target": "tgt",
-        "let": "total",
-        "attribute": "price",
-    }
+    names = PLAIN_NAMES
     spec = _spec(folder, names, ("h", "other"), (("alg", "p"),), 0)
     text = spec.read_text()
     csvs = {f.name: f.read_text() for f in folder.glob("*.csv")}
@@ -255,15 +259,7 @@ def test_malformed_specs_and_csvs_are_errors_or_verified_answers(tmp_path):
     "stem", ["a\nconstraint false;\n% b", 'quote"d', "50%", '"""', "\\N{x}\\u12", "é ü"]
 )
 def test_hostile_file_names_cannot_break_the_model(stem, tmp_path):
-    names = {
-        "spec": "s",
-        "hardware": "h",
-        "algorithm": "alg",
-        "param": "p",
-        "target": "tgt",
-        "let": "total",
-        "attribute": "price",
-    }
+    names = PLAIN_NAMES
     spec = _spec(tmp_path, names, ("h", "other"), (("alg", "p"),), 1)
     hostile = tmp_path / f"{stem}.hada"
     spec.rename(hostile)
