@@ -282,14 +282,18 @@ def _reached(entry: dict, point: Point) -> str:
     return f"{value:.6g}{margin} {entry['unit']}".rstrip()
 
 
+def _best(entry: dict, point: Point) -> str:
+    """`least time`, `greatest value`: what relaxing the constraint looks for."""
+    least = "least" if entry["op"] == "<=" else "greatest"
+    return f"{least} {entry['quantity'] if entry['quantity'] in point.predicted else 'value'}"
+
+
 def _single(entry: dict, point: Point | None) -> str:
     head = f"{entry['text'].removeprefix('constraint ')} cannot hold:"
     if point is None:
         return f"{head} the other constraints cannot all hold either, even without it"
-    least = "least" if entry["op"] == "<=" else "greatest"
-    what = entry["quantity"] if entry["quantity"] in point.predicted else "value"
     return (
-        f"{head} the {least} {what} that meets the other constraints is"
+        f"{head} the {_best(entry, point)} that meets the other constraints is"
         f" {_reached(entry, point)} ({point.label()})"
     )
 
@@ -297,10 +301,9 @@ def _single(entry: dict, point: Point | None) -> str:
 def _pair(first: dict, second: dict, point: Point) -> str:
     texts = [e["text"].removeprefix("constraint ") for e in (first, second)]
     other = texts[1].split(f" {second['op']} ")[0]  # the bounded side of the second one
-    least = "least" if first["op"] == "<=" else "greatest"
-    what = first["quantity"] if first["quantity"] in point.predicted else "value"
     return (
-        f"relax both {texts[0]} and {texts[1]}: with the other constraints, the {least} {what}"
+        f"relax both {texts[0]} and {texts[1]}: with the other constraints, the"
+        f" {_best(first, point)}"
         f" is {_reached(first, point)}, where {other} is"
         f" {_reached(second, point)} ({point.label()})"
     )
