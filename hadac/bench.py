@@ -1,45 +1,58 @@
-"""`hadac bench`: write the standalone benchmark runner of each algorithm, then run it.
+"""`hadac bench`: write the campaign of each algorithm on one hardware, then run it.
 
-The runner (`templates/bench/runner.py.j2`) holds the whole campaign: its list of runs, the
-worker process that measures them with codecarbon, the CSV, resume and Dask, so that it can
-be copied to a machine that has no hadac checkout and no network (an HPC node) and run there.
-This module decides what the runner runs (the spec's design on one hardware, see
-`hadac.design`) and where its rows go, writes it into `build/<spec>.bench/`, and runs it in
-this process: killing `hadac bench` kills the campaign, and its worker follows.
+A campaign is three files in `build/<spec>.bench/`:
 
-Every value that reaches the runner's source goes through `py_literal`, so that no name, file
-name or string of a spec can end a string literal early and become code.
+- `run_<algorithm>_on_<hardware>.json`, the campaign file: the settings (the function, the
+  hardware's location and cores, the params) and the list of runs, in the order they go;
+- `hadac_benchrunner.py`, a copy of `hadac.benchrunner`, shared by the campaigns of the
+  folder: the worker process that measures the runs with codecarbon, the CSV, resume, Dask;
+- `run_<algorithm>_on_<hardware>.py`, the script that runs the one with the other.
+
+Together they need no hadac, so that they can be copied to a machine that has no hadac
+checkout and no network (an HPC node) and run there. This module decides what a campaign
+runs (the spec's design on one hardware, see `hadac.design`) and where its rows go, writes
+the files, and runs the campaign in this process, with the copy beside it: killing `hadac
+bench` kills the campaign, and its worker follows.
+
+Values of a spec reach the runner only as JSON data, never as source: the script is the
+same for every campaign, so that no name, file name or string of a spec can become code.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
-import math
 import os
 import re
 import sys
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
-from hadac import __version__, ast
+from hadac import __version__, ast, benchrunner
 from hadac.checks import check
 from hadac.compiler import default_directory
 from hadac.design import Run, plan
 from hadac.errors import Diagnostic, HadacError
 from hadac.parser import parse_file
 from hadac.problem import AlgorithmInfo, HardwareInfo, Problem
-from hadac.resources import templates
+from hadac.resources import resource_dir
+
+#: The name of the copy of `hadac.benchrunner` beside the campaigns, as their scripts import
+#: it and as Dask workers import it once it is uploaded to them.
+RUNNER_MODULE = "hadac_benchrunner"
 
 
 @dataclass(frozen=True)
 class Campaign:
-    """One algorithm on one hardware: the runner written for it and the CSV it fills."""
+    """One algorithm on one hardware: the runner written for it, its campaign file and the
+    CSV it fills."""
 
     algorithm: str
     hardware: str
-    runner: Path
+    runner: Path  # run_<algorithm>_on_<hardware>.py
+    file: Path  # run_<algorithm>_on_<hardware>.json, beside it
     out: Path
     runs: int
 
@@ -52,12 +65,12 @@ def load(spec_path: Path | str) -> Problem:
 
 def bench_directory(build: Path) -> Path:
     """`build/<spec>.bench`: beside the build, not in it, since a compile replaces the whole
-    build directory and would take the runners and the logs of their workloads with it."""
+    build directory and would take the campaigns and the logs of their workloads with it."""
     return build.with_name(f"{build.name}.bench")
 
 
 def runner_name(algorithm: str, hardware: str) -> str:
-    """The runner's file stem, an identifier: Dask workers import the runner by this name."""
+    """The file stem of a campaign's script, campaign file and log."""
     return f"run_{algorithm}_on_{hardware}"
 
 
@@ -69,7 +82,8 @@ def prepare(
     directory: Path | None = None,
     local: bool = True,
 ) -> list[Campaign]:
-    """Check the request against the spec and write a runner for each algorithm to run."""
+    """Check the request against the spec and write the campaign of each algorithm to run:
+    its campaign file and script, and the runner module they share."""
     spec = problem.spec
     hw_ast = next((h for h in spec.hardware if h.name == hardware), None)
     if hw_ast is None:
@@ -108,18 +122,23 @@ def prepare(
                          " add --algorithm")  # fmt: skip
     folder = bench_directory(directory or default_directory(problem))
     folder.mkdir(parents=True, exist_ok=True)
+    _write(folder / f"{RUNNER_MODULE}.py", Path(benchrunner.__file__).read_text(encoding="utf-8"))
+    script = (resource_dir("templates") / "bench" / "run.py").read_text(encoding="utf-8")
     campaigns = []
     for algo in chosen:
         runs = plan(algo, algo.bench)
-        path = folder / f"{runner_name(algo.name, hardware)}.py"
-        _write(path, _render(problem, algo, info, location, runs))
+        stem = runner_name(algo.name, hardware)
+        file, runner = folder / f"{stem}.json", folder / f"{stem}.py"
+        _write(file, campaign_text(_settings(problem, algo, info, location), runs))
+        _write(runner, script)
         target = out or _default_out(problem, algo.name, hardware, folder)
-        campaigns.append(Campaign(algo.name, hardware, path, target, len(runs)))
+        campaigns.append(Campaign(algo.name, hardware, runner, file, target, len(runs)))
     return campaigns
 
 
 def _write(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file, so that a runner is whole or absent."""
+    """Write `text` to `path` through a temporary file, so that each file of a campaign is
+    whole or absent, also to a campaign that starts meanwhile."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, path)
@@ -169,62 +188,50 @@ def _design_text(algorithm: AlgorithmInfo) -> str:
     return f"{what}, {repeats}, seed {setup.seed}"
 
 
-def _render(
-    problem: Problem,
-    algorithm: AlgorithmInfo,
-    hardware: HardwareInfo,
-    location: str,
-    runs: list[Run],
-) -> str:
+def _settings(
+    problem: Problem, algorithm: AlgorithmInfo, hardware: HardwareInfo, location: str
+) -> benchrunner.Settings:
     cores = hardware.numbers.get("cores")
-    return (
-        templates({"py": py_literal})
-        .get_template("bench/runner.py.j2")
-        .render(
-            version=__version__,
-            spec_file=problem.spec.path.name,
-            algorithm=algorithm.name,
-            hardware=hardware.name,
-            location=location,
-            cores=int(cores) if cores is not None else None,
-            function=algorithm.bench.run,
-            params=[p.name for p in algorithm.params],
-            default_out=f"{algorithm.name}_{hardware.name}.csv",
-            runs=[(run.params, run.instance, run.repeat) for run in runs],
-            design_text=_design_text(algorithm),
-        )
+    return benchrunner.Settings(
+        algorithm=algorithm.name,
+        hardware=hardware.name,
+        location=location,
+        cores=int(cores) if cores is not None else None,
+        function=algorithm.bench.run,
+        params=tuple(p.name for p in algorithm.params),
+        spec_file=problem.spec.path.name,
+        hadac_version=__version__,
+        design=_design_text(algorithm),
+        default_out=f"{algorithm.name}_{hardware.name}.csv",
     )
+
+
+def campaign_text(settings: benchrunner.Settings, runs: list[Run]) -> str:
+    """The campaign file of `settings` and `runs`: JSON that `benchrunner.load_campaign`
+    reads back, one run a line so that a person can read and diff it."""
+    head = {"campaign_format": benchrunner.CAMPAIGN_FORMAT, **settings.to_json()}
+    lines = [f"  {json_text(name)}: {json_text(value)}," for name, value in head.items()]
+    items = [
+        json_text({"params": run.params, "instance": run.instance, "repeat": run.repeat})
+        for run in runs
+    ]
+    body = "".join(f"\n    {item}," for item in items).removesuffix(",")
+    return "{\n" + "\n".join(lines) + f'\n  "runs": [{body}\n  ]\n}}\n'
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def py_literal(value: object) -> str:
-    """`value` as a Python literal that evaluates back to it: the one way values enter a
-    generated runner, so that no text of a spec or its file name can end a literal and
-    become code.
+def json_text(value: object) -> str:
+    """`value` as strict JSON: the one way values of a spec enter a campaign.
 
-    Strings are JSON strings, which escape quotes, backslashes and control characters and
-    use double quotes as ruff formats them, so that the runner reads like code a person
-    wrote; lone surrogates (a file name that is not UTF-8) are escaped too, so that the
-    runner stays a UTF-8 file.
+    Non-ASCII text stays as it is, so that the file reads as the spec does; lone surrogates
+    (a file name that is not UTF-8) are escaped, so that the file stays UTF-8. A value that
+    JSON cannot hold (NaN, infinity, a set) is a ValueError or TypeError rather than a file
+    that other readers refuse.
     """
-    if isinstance(value, str):
-        text = json.dumps(value, ensure_ascii=False)
-        return _SURROGATE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
-    if value is None or isinstance(value, bool | int):
-        return repr(value)
-    if isinstance(value, float):
-        return repr(value) if math.isfinite(value) else f'float("{value!r}")'
-    if isinstance(value, dict):
-        items = (f"{py_literal(k)}: {py_literal(v)}" for k, v in value.items())
-        return "{" + ", ".join(items) + "}"
-    if isinstance(value, list):
-        return "[" + ", ".join(py_literal(v) for v in value) + "]"
-    if isinstance(value, tuple):
-        inner = ", ".join(py_literal(v) for v in value)
-        return f"({inner},)" if len(value) == 1 else f"({inner})"
-    raise TypeError(f"no Python literal for a {type(value).__name__}")
+    text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    return _SURROGATE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
 
 
 def run(
@@ -233,13 +240,12 @@ def run(
     scheduler: str | None = None,
     retry_errors: bool = False,
 ) -> int:
-    """Run the campaign's runner in this process; its exit code (0, 1 when every run it made
-    failed, or 130 on Ctrl-C). A campaign that cannot run is a HadacError saying why."""
-    name = campaign.runner.stem
-    spec = importlib.util.spec_from_file_location(name, campaign.runner)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # by this name, Dask pickles its functions by reference
-    spec.loader.exec_module(module)
+    """Run the campaign in this process; its exit code (0, 1 when every run it made failed,
+    or 130 on Ctrl-C). A campaign that cannot run is a HadacError saying why.
+
+    It runs with the copy of the runner module beside it, the code a copied campaign runs,
+    so that what `hadac bench` measures and what a node measures do not differ."""
+    module = _runner_module(campaign.runner.with_name(f"{RUNNER_MODULE}.py"))
     argv = ["--out", str(campaign.out)]
     if run_timeout is not None:
         argv += ["--run-timeout", repr(run_timeout)]
@@ -248,9 +254,19 @@ def run(
     if retry_errors:
         argv.append("--retry-errors")
     try:
-        return module.campaign(argv)
+        return module.campaign(campaign.file, argv)
     except module.CampaignError as error:
         raise HadacError(str(error)) from None
+
+
+def _runner_module(path: Path) -> ModuleType:
+    """The runner module at `path`, imported as RUNNER_MODULE: by that name, Dask pickles
+    the functions and settings it sends to workers, which import the uploaded copy."""
+    spec = importlib.util.spec_from_file_location(RUNNER_MODULE, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[RUNNER_MODULE] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 #: Dask's schemes between machines (its `inproc://` stays within one process).

@@ -47,13 +47,17 @@ def where(params: dict, instance: int) -> dict:
 
 
 def probe(params: dict, instance: int) -> dict:
-    """What the runner loaded of hadac, and where hadac would come from."""
+    """What the runner loaded of hadac, whether hadac can be found, and where from."""
     import importlib.util
 
-    spec = importlib.util.find_spec("hadac")
+    try:
+        spec = importlib.util.find_spec("hadac")
+    except ImportError:
+        spec = None
     venv = os.environ.get("BENCH_TEST_VENV", "")
     return {
         "hadacModules": sum(1 for name in sys.modules if name.split(".")[0] == "hadac"),
+        "hadacFound": int(spec is not None),
         "hadacFromVenv": int(bool(venv) and spec is not None and spec.origin.startswith(venv)),
     }
 

@@ -8,11 +8,14 @@ within a minute or two.
 
 from __future__ import annotations
 
+import ast
 import csv
 import io
+import json
 import os
 import shutil
 import signal
+import site
 import subprocess
 import sys
 import time
@@ -350,10 +353,45 @@ def test_a_killed_campaign_resumes_with_no_duplicate_and_no_lost_row(tmp_path):
 
 # ---- the runner on its own ----
 
+NO_HADAC = '''"""Installed by a .pth file: hadac does not import, as where it is not installed."""
+
+import sys
+
+
+class NoHadac:
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name == "hadac" or name.startswith("hadac."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+sys.meta_path.insert(0, NoHadac)
+'''
+
+
+def _venv_without_hadac(folder: Path) -> Path:
+    """A fresh venv with the test environment's packages, codecarbon among them, in which
+    hadac does not import."""
+    subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True)
+    python = folder / "bin" / "python"
+    purelib = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    deps = [p for p in site.getsitepackages() if "site-packages" in p]
+    Path(purelib, "deps.pth").write_text("\n".join(deps) + "\n")
+    Path(purelib, "no_hadac.py").write_text(NO_HADAC)
+    Path(purelib, "no_hadac.pth").write_text("import no_hadac\n")
+    return python
+
 
 def test_the_runner_runs_alone_in_a_fresh_venv_with_hadac_and_codecarbon(tmp_path):
     """Rendered here, copied elsewhere, run by a venv that has the hadac wheel (for the
-    workload) and codecarbon: the runner imports nothing of hadac itself."""
+    workload) and codecarbon: the runner imports nothing of hadac itself, and runs where
+    hadac cannot be imported at all."""
     spec = """spec alone
 hardware node { cores = 1  location = "ITA" }
 algorithm contingency {
@@ -378,8 +416,16 @@ minimize time
 
     # codecarbon and what it and the workload need come from the test environment
     python, names = install_wheel(tmp_path)
-    assert "hadac/templates/bench/runner.py.j2" in names
-    env = _env(BENCH_TEST_VENV=str(tmp_path / "venv"))
+    assert "hadac/benchrunner.py" in names and "hadac/templates/bench/run.py" in names
+    assert sorted(path.name for path in node.iterdir()) == [
+        "hadac_benchrunner.py",
+        "run_contingency_on_node.json",
+        "run_contingency_on_node.py",
+        "run_probe_on_node.json",
+        "run_probe_on_node.py",
+    ]
+    # the fake workloads, but no checkout of hadac a PYTHONPATH may name: hadac is the wheel's
+    env = {**os.environ, "PYTHONPATH": str(TESTS), "BENCH_TEST_VENV": str(tmp_path / "venv")}
     for name in ("run_contingency_on_node.py", "run_probe_on_node.py"):
         result = subprocess.run(
             [python, name, "--out", f"{name}.csv"],
@@ -397,6 +443,22 @@ minimize time
     (probe,) = _rows(node / "run_probe_on_node.py.csv")[1]
     assert probe["hadacModules"] == "0"  # the runner itself loads no hadac
     assert probe["hadacFromVenv"] == "1"  # and the workload's hadac is the wheel's
+
+    # where hadac is not installed, from another directory, the runner runs all the same
+    bare = _venv_without_hadac(tmp_path / "bare")
+    assert subprocess.run([bare, "-c", "import hadac"], capture_output=True).returncode != 0
+    result = subprocess.run(
+        [bare, node / "run_probe_on_node.py", "--out", "bare.csv"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "1 done, 0 failed" in result.stdout
+    (probe,) = _rows(tmp_path / "bare.csv")[1]
+    assert probe["hadacModules"] == "0" and probe["hadacFound"] == "0"
 
 
 # ---- many machines ----
@@ -520,7 +582,19 @@ algorithm plain {
     result = CliRunner().invoke(main, ["bench", "spec.hada", "--render-only", *args])
     assert result.exit_code == 1, result.output
     assert result.stderr.splitlines()[0] == message
-    assert not (tmp_path / "build").exists() or not any((tmp_path / "build").rglob("*.py"))
+    written = (tmp_path / "build").rglob("*") if (tmp_path / "build").exists() else []
+    assert not any(path.suffix in (".py", ".json") for path in written)
+
+
+def _imports(path: Path) -> set[str]:
+    """The top-level modules a Python file imports, anywhere in it."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module.split(".")[0])
+    return found
 
 
 def test_render_only_writes_a_runner_per_algorithm_and_runs_nothing(tmp_path, monkeypatch):
@@ -528,17 +602,33 @@ def test_render_only_writes_a_runner_per_algorithm_and_runs_nothing(tmp_path, mo
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["bench", "spec.hada", "--hardware", "one", "--render-only"])
     assert result.exit_code == 0, result.output
-    runner = tmp_path / "build" / "quick.bench" / "run_fake_on_one.py"
-    text = runner.read_text()
-    assert "import hadac" not in text and "from hadac" not in text
-    assert 'FUNCTION = "bench_workloads:quick"' in text and "CORES = 1" in text
-    assert text.count("}, 0, ") + text.count("}, 1, ") == 8  # 2 n x 2 instances x 2 repeats
+    folder = tmp_path / "build" / "quick.bench"
+    runner = folder / "run_fake_on_one.py"
+    module = folder / "hadac_benchrunner.py"
+    assert sorted(path.name for path in folder.iterdir()) == [
+        "hadac_benchrunner.py",
+        "run_fake_on_one.json",
+        "run_fake_on_one.py",
+    ]
+    assert module.read_text() == (REPO / "hadac" / "benchrunner.py").read_text()
+    assert _imports(runner) == {"sys", "pathlib", "hadac_benchrunner"}
+    outside = _imports(module) - set(sys.stdlib_module_names)
+    assert outside == {"codecarbon", "psutil", "rich", "distributed"}  # no hadac, no numpy
+    campaign = json.loads((folder / "run_fake_on_one.json").read_text())
+    assert campaign["function"] == "bench_workloads:quick" and campaign["cores"] == 1
+    assert campaign["location"] == "ITA" and campaign["params"] == ["n"]
+    runs = [(r["params"]["n"], r["instance"], r["repeat"]) for r in campaign["runs"]]
+    assert sorted(runs) == [(n, i, r) for n in (1, 2) for i in (0, 1) for r in (0, 1)]
     assert not (tmp_path / "data").exists()
     ruff = Path(sys.executable).with_name("ruff")
     if ruff.exists():  # the runner reads like the project's own code
-        subprocess.run([ruff, "check", "-q", str(runner)], cwd=REPO, check=True)
-        subprocess.run([ruff, "format", "-q", "--check", str(runner)], cwd=REPO, check=True)
+        for path in (runner, module):
+            subprocess.run([ruff, "check", "-q", str(path)], cwd=REPO, check=True)
+            subprocess.run([ruff, "format", "-q", "--check", str(path)], cwd=REPO, check=True)
     help_text = subprocess.run(
         [sys.executable, str(runner), "--help"], capture_output=True, text=True, check=True
     ).stdout
     assert "--run-timeout" in help_text and "--scheduler" in help_text
+    assert "8 runs of bench_workloads:quick, grid of 2 n x 2 instances" in " ".join(
+        help_text.split()
+    )

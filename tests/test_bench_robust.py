@@ -1,16 +1,16 @@
 """`hadac bench` against what breaks campaigns: compiles that replace the build, workloads
 that return NaN or print without end, rows torn inside a quoted cell, hostile names and file
-names in the generated runner, and schedulers that are no address or answer nothing.
+names in the campaign written, and schedulers that are no address or answer nothing.
 
 Workloads are the fakes of tests/bench_workloads.py; codecarbon measures for real.
 """
 
 from __future__ import annotations
 
-import ast
 import csv
 import importlib.util
 import io
+import json
 import os
 import shutil
 import socket
@@ -24,7 +24,7 @@ from conftest import REPO
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from hadac import bench
+from hadac import bench, benchrunner
 from hadac.cli import main
 from hadac.errors import HadacError
 
@@ -76,6 +76,7 @@ def test_runners_and_logs_survive_a_compile_of_the_spec(tmp_path, monkeypatch):
         compiled = CliRunner().invoke(main, ["compile", "tiny.hada"])
         assert compiled.exit_code == 0, compiled.output
     assert runner.is_file() and log.read_text() == "Traceback of a failed run\n"
+    assert runner.with_suffix(".json").is_file() and (folder / "hadac_benchrunner.py").is_file()
     assert not any(path.suffix == ".py" for path in (tmp_path / "build" / "tiny").rglob("*"))
 
 
@@ -166,22 +167,27 @@ def test_non_finite_metrics_chatty_workloads_failed_campaigns_and_torn_quoted_ro
 
 
 def _runner_module(tmp_path: Path, spec_text: str = ODD, name: str = "spec.hada"):
-    """The rendered runner of algorithm odd, imported as a module (nothing runs)."""
+    """The runner module written beside the campaign of algorithm odd, imported as a module,
+    the campaign and its params (nothing runs)."""
     spec = tmp_path / name
     spec.write_text(spec_text)
     (campaign,) = bench.prepare(bench.load(spec), "one", "odd", directory=tmp_path / "b" / "odd")
-    loader = importlib.util.spec_from_file_location(f"runner_{id(tmp_path)}", campaign.runner)
+    path = campaign.runner.with_name("hadac_benchrunner.py")
+    loader = importlib.util.spec_from_file_location(f"runner_{id(tmp_path)}", path)
     module = importlib.util.module_from_spec(loader)
+    sys.modules[loader.name] = module
     loader.loader.exec_module(module)
-    return module, campaign
+    settings, _ = module.load_campaign(campaign.file)
+    return module, campaign, settings.params
 
 
 def test_a_record_torn_anywhere_is_dropped_and_only_it(tmp_path):
     """Cut the file at every byte of its last record, inside a quoted cell of two lines and
     inside a character of two bytes too: the earlier rows stay done, the torn one is not."""
-    runner, _ = _runner_module(tmp_path)
+    runner, _, params = _runner_module(tmp_path)
+    assert params == ("how",)
     path = tmp_path / "rows.csv"
-    results = runner.Results(path)
+    results = runner.Results(path, params)
     note = 'line one, "quoted"\nline two é'
     for how in range(3):
         results.append({"how": how, "instance": 0, "repeat": 0, "note": note, "error": ""})
@@ -189,28 +195,28 @@ def test_a_record_torn_anywhere_is_dropped_and_only_it(tmp_path):
     last = data.rindex(b"\n2,0,0,") + 1
     for cut in range(last, len(data)):
         path.write_bytes(data[:cut])
-        reopened = runner.Results(path)
+        reopened = runner.Results(path, params)
         assert reopened.dropped_partial == (cut > last), cut
         assert sorted(key[0] for key in reopened.done()) == [0.0, 1.0], cut
         assert path.read_bytes() == data[:last], cut
     path.write_bytes(data)
-    reopened = runner.Results(path)
+    reopened = runner.Results(path, params)
     assert not reopened.dropped_partial and len(reopened.done()) == 3
     assert [row["note"] for row in reopened.rows] == [note] * 3
 
 
 def test_a_csv_malformed_before_its_end_is_refused_untouched(tmp_path):
-    runner, campaign = _runner_module(tmp_path)
+    runner, campaign, params = _runner_module(tmp_path)
     text = 'how,instance,repeat,error\n0,0,0,"a"b\n1,0,0,\n'
     campaign.out.write_text(text)
     with pytest.raises(runner.CampaignError, match=r"odd.csv:2: not CSV as this runner writes"):
-        runner.Results(campaign.out)
+        runner.Results(campaign.out, params)
     with pytest.raises(HadacError, match="choose another --out"):
         bench.run(campaign)
     assert campaign.out.read_text() == text
 
 
-# ---- hostile text in the generated runner ----
+# ---- hostile text in the campaign written ----
 
 HOSTILE_FILES = [
     'a"""b.hada',
@@ -228,7 +234,7 @@ NAMES = """spec {spec}
 hardware {hw} {{ cores = 1  location = "ITA" }}
 algorithm {algo} {{
   param {param}: int in {{1, 2}}
-  run = "bench_workloads:quick"
+  run = "bench_workloads:where"
   data {hw} = "x.csv"
 }}
 target time = "time(sec)" in s ~ tree(max_depth = 2)
@@ -236,57 +242,52 @@ minimize time
 """
 
 
-def _normalized(source: str) -> str:
-    """The runner's syntax tree with every string constant blanked: what is code."""
-    tree = ast.parse(source)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            node.value = ""
-    return ast.dump(tree)
-
-
-def _render(folder: Path, file_name: str, **names: str) -> tuple[Path, str]:
+def _render(folder: Path, file_name: str, **names: str) -> bench.Campaign:
     folder.mkdir()
     spec = folder / file_name
     spec.write_text(NAMES.format(**names))
     problem = bench.load(spec)
     (campaign,) = bench.prepare(problem, names["hw"], directory=folder / "build" / "x")
-    return campaign.runner, campaign.runner.read_text(encoding="utf-8")
+    return campaign
 
 
-def test_hostile_file_names_and_names_stay_string_literals(tmp_path):
+def test_hostile_file_names_and_names_are_data_never_code(tmp_path):
     plain = {"spec": "s", "hw": "one", "algo": "odd", "param": "n"}
-    _, reference = _render(tmp_path / "plain", "spec.hada", **plain)
-    code = _normalized(reference)
+    reference = _render(tmp_path / "plain", "spec.hada", **plain)
+    script = (REPO / "templates" / "bench" / "run.py").read_bytes()
+    module = (REPO / "hadac" / "benchrunner.py").read_bytes()
+    assert b"{{" not in script and b"{%" not in script  # copied as it is, no template
     hostile = {"spec": "import", "hw": "None", "algo": "exec", "param": "SCRIPT"}
     for index, file_name in enumerate(HOSTILE_FILES):
         names = hostile if index % 2 else plain
-        runner, source = _render(tmp_path / f"case{index}", file_name, **names)
-        compile(source, str(runner), "exec")
-        assert _normalized(source) == code, file_name  # the same code, other strings
-        constants = {
-            node.targets[0].id: ast.literal_eval(node.value)
-            for node in ast.parse(source).body
-            if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
-            and node.targets[0].id in ("SPEC_FILE", "ALGORITHM", "HARDWARE", "PARAMS")
-        }  # fmt: skip
-        assert constants == {
-            "SPEC_FILE": file_name,
-            "ALGORITHM": names["algo"],
-            "HARDWARE": names["hw"],
-            "PARAMS": [names["param"]],
-        }
-    # run as a program, the crafted names write no file
+        campaign = _render(tmp_path / f"case{index}", file_name, **names)
+        # the same code whatever the spec: its text is nowhere in it
+        assert campaign.runner.read_bytes() == reference.runner.read_bytes() == script
+        assert campaign.runner.with_name("hadac_benchrunner.py").read_bytes() == module
+        # the campaign file is UTF-8 JSON that gives every name back as it was
+        data = json.loads(campaign.file.read_text(encoding="utf-8"))
+        given = (data["spec_file"], data["algorithm"], data["hardware"], data["params"])
+        assert given == (file_name, names["algo"], names["hw"], [names["param"]]), file_name
+        settings, runs = benchrunner.load_campaign(campaign.file)
+        assert settings.spec_file == file_name and settings.params == (names["param"],)
+        assert sorted(run[0][names["param"]] for run in runs) == [1, 2]
+    # run as a program, the crafted names write no file, and the campaign measures its runs
     for index in (4, 5):
-        runner = next((tmp_path / f"case{index}" / "build" / "x.bench").glob("*.py"))
+        folder = tmp_path / f"case{index}"
+        runner = next((folder / "build" / "x.bench").glob("*.py"))
         subprocess.run([sys.executable, runner.name, "--help"], cwd=runner.parent,
                        capture_output=True, check=True, timeout=60)  # fmt: skip
-        assert not (runner.parent / "PWNED").exists()
+        names = hostile if index % 2 else plain
+        result = _hadac(folder, "bench", HOSTILE_FILES[index], "--hardware", names["hw"])
+        assert result.returncode == 0, result.stderr
+        assert "2 done, 0 failed" in result.stdout
+        rows = _rows(folder / "x.csv")
+        assert sorted(row[names["param"]] for row in rows) == ["1", "2"]
+        assert {row["hardware"] for row in rows} == {names["hw"]}
+        assert not any(path.name == "PWNED" for path in tmp_path.rglob("*"))
 
 
-NON_FINITE = {
-    ast.dump(ast.parse(f'float("{name}")', mode="eval").body) for name in ("nan", "inf", "-inf")
-}
+ANY_CHARACTER = st.characters(codec=None, categories=None)  # lone surrogates too
 
 
 @given(
@@ -294,32 +295,27 @@ NON_FINITE = {
         st.none()
         | st.booleans()
         | st.integers()
-        | st.floats()
-        | st.text(st.characters(codec=None, categories=None)),
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | st.text(ANY_CHARACTER),
         lambda inner: (
             st.lists(inner, max_size=3)
-            | st.tuples(inner)
-            | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+            | st.dictionaries(st.text(ANY_CHARACTER, max_size=5), inner, max_size=3)
         ),
         max_leaves=8,
     )
 )
 @example('\udcff"""\\N{x}\\u12\n')
-@example([float("nan"), -0.0, (float("-inf"),)])
-def test_py_literal_is_a_literal_of_the_same_value(value):
-    source = bench.py_literal(value)
-    source.encode("utf-8")  # the runner is a UTF-8 file, whatever the text
-    tree = ast.parse(source, mode="eval")
-    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
-    assert all(ast.dump(call) in NON_FINITE for call in calls)  # nothing else is called
-    again = eval(compile(tree, "<literal>", "eval"), {"__builtins__": {"float": float}})
-    assert repr(again) == repr(value)
+@example({"\udcff": [-0.0, 1e308, "\u2028\x7f\x00"]})
+def test_json_text_is_utf8_json_of_the_same_value(value):
+    text = bench.json_text(value)
+    text.encode("utf-8")  # the campaign is a UTF-8 file, whatever the text
+    assert repr(json.loads(text)) == repr(value)
 
 
-def test_the_template_passes_every_value_through_py():
-    template = (REPO / "templates" / "bench" / "runner.py.j2").read_text()
-    expressions = [part.split("}}")[0].strip() for part in template.split("{{")[1:]]
-    assert expressions and all(e.endswith("| py") for e in expressions), expressions
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), {"x": [float("-inf")]}])
+def test_json_text_refuses_what_json_cannot_hold(value):
+    with pytest.raises(ValueError):
+        bench.json_text(value)
 
 
 # ---- --scheduler ----

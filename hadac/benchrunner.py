@@ -1,21 +1,24 @@
-#!/usr/bin/env python3
-"""Benchmark runner of a hadac spec: the RUNS below, of ALGORITHM on HARDWARE.
+"""The benchmark runner of `hadac bench`: it runs one campaign file, the runs of one algorithm
+on one hardware.
 
-It stands alone: it needs Python 3.11+, codecarbon (which brings psutil and rich), the module
-of the workload (FUNCTION below) and, only with --scheduler, dask distributed. Copy it to the
-machine that is the hardware and run
+`hadac bench` writes the campaign, `run_ALGORITHM_on_HARDWARE.json`, and copies this module
+beside it as `hadac_benchrunner.py`, with a small script `run_ALGORITHM_on_HARDWARE.py` that
+calls `main`. The three files can go to a machine that has no hadac and no network (an HPC
+node), so this module needs Python 3.11+ and codecarbon (which brings psutil and rich), and
+dask distributed only with --scheduler; it imports nothing of hadac, and the heavier of those
+only where they serve. There,
 
     python run_ALGORITHM_on_HARDWARE.py --out RESULTS.csv
         [--run-timeout SECONDS] [--scheduler tcp://HOST:PORT]
 
-Each run calls the workload as `function(params, instance)` in a worker process pinned to
-the hardware's CPUs (CORES below), measured by one codecarbon OfflineEmissionsTracker for
-many runs. A run that raises, exits, crashes, returns a metric that is not a finite number
-or exceeds --run-timeout gives a row with its `error` filled, and a crashed or hung worker
-is replaced. Rows are appended one by one and flushed; a rerun skips the runs already in the
-CSV. Runs go one after the other: runs side by side on one machine would share its CPUs,
-caches and memory bandwidth, and corrupt each other's time and energy. What the workload
-prints goes to the log, up to LOG_BYTES per campaign.
+Each run calls the workload as `function(params, instance)` in a worker process pinned to the
+hardware's CPUs, measured by one codecarbon OfflineEmissionsTracker for many runs. A run that
+raises, exits, crashes, returns a metric that is not a finite number or exceeds --run-timeout
+gives a row with its `error` filled, and a crashed or hung worker is replaced. Rows are
+appended one by one and flushed; a rerun skips the runs already in the CSV. Runs go one after
+the other: runs side by side on one machine would share its CPUs, caches and memory
+bandwidth, and corrupt each other's time and energy. What the workload prints goes to the
+log, up to LOG_BYTES per campaign.
 """
 
 from __future__ import annotations
@@ -32,32 +35,21 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import traceback
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
-# ---- what this runner runs ----
-SPEC_FILE = {{ spec_file | py }}  # the spec it was written from
-HADAC_VERSION = {{ version | py }}  # the hadac that wrote it
-DESIGN = {{ design_text | py }}
-ALGORITHM = {{ algorithm | py }}
-HARDWARE = {{ hardware | py }}
-LOCATION = {{ location | py }}  # ISO 3166 alpha-3: the grid whose carbon intensity counts
-CORES = {{ cores | py }}  # CPUs a run may use; None: every CPU the runner may use
-FUNCTION = {{ function | py }}
-PARAMS = {{ params | py }}
-DEFAULT_OUT = {{ default_out | py }}
-# (params, instance, repeat), in the order they run
-RUNS = [
-{%- for run in runs %}
-    {{ run | py }},
-{%- endfor %}
-]
+#: The version of the campaign file this runner reads; `hadac bench` writes the same.
+CAMPAIGN_FORMAT = 1
 
 # ---- what each row holds ----
-KEY = [*PARAMS, "instance", "repeat"]
 MEASURES = [
     "time(sec)",  # wall time of the call
     "cpuTime(sec)",  # CPU time of the worker process during the call, every thread
@@ -66,10 +58,9 @@ MEASURES = [
     "energy(kWh)",  # codecarbon: CPU + RAM energy of the call
     "cpuEnergy(kWh)",
     "ramEnergy(kWh)",
-    "CO2e(kg)",  # codecarbon: energy times the carbon intensity of LOCATION
+    "CO2e(kg)",  # codecarbon: energy times the carbon intensity of the location
 ]
 LABELS = ["hardware", "cpuCount", "host", "codecarbon", "started", "error"]
-RESOURCE = f"hw-{HARDWARE}"  # the Dask worker resource that marks a worker as this hardware
 THREAD_VARIABLES = (
     "OMP_NUM_THREADS",
     "OPENBLAS_NUM_THREADS",
@@ -84,14 +75,23 @@ ERROR_CHARS = 300
 LOG_BYTES = 1_000_000  # of workload output kept per campaign: a chatty workload fills no disk
 LOG_FLUSH_SECONDS = 5.0  # for the last output of a worker that is gone, held by its children
 CONNECT_SECONDS = 10  # to reach a Dask scheduler
-SCRIPT = os.path.abspath(__file__)
+
+#: (params, instance, repeat): one call `function(params, instance)`, the repeat-th of its kind.
+Run = tuple[dict[str, Any], int, int]
+
 _SOURCE: list[str] = []
+# A worker reads this module's source, then its config, one JSON line each from stdin, and
+# runs the source as a module of its own (dataclasses look their module up); its only
+# argument is the file the source came from, for tracebacks.
 _BOOT = (
-    "import json, sys\n"
+    "import json, sys, types\n"
     "source = json.loads(sys.stdin.readline())\n"
-    "scope = {'__name__': '__hadac_bench_worker__', '__file__': sys.argv[1]}\n"
-    "exec(compile(source, sys.argv[1], 'exec'), scope)\n"
-    "scope['worker_main'](json.loads(sys.argv[2]))\n"
+    "config = json.loads(sys.stdin.readline())\n"
+    "module = types.ModuleType('__hadac_bench_worker__')\n"
+    "module.__file__ = sys.argv[1]\n"
+    "sys.modules[module.__name__] = module\n"
+    "exec(compile(source, sys.argv[1], 'exec'), module.__dict__)\n"
+    "module.worker_main(config)\n"
 )
 
 
@@ -104,12 +104,171 @@ class WorkerStartError(CampaignError):
     CPUs): every run would fail the same way, so the campaign stops instead."""
 
 
+# ======================================================================================
+# The campaign file
+# ======================================================================================
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every run of a campaign shares, as its campaign file gives it.
+
+    Passed whole to each worker process and each Dask task rather than kept in globals, so
+    that one copy of this module serves every campaign of a folder, and a Dask worker every
+    campaign sent to it.
+    """
+
+    algorithm: str
+    hardware: str
+    location: str  # ISO 3166 alpha-3: the grid whose carbon intensity counts
+    cores: int | None  # CPUs a run may use; None: every CPU the runner may use
+    function: str  # "module:function"
+    params: tuple[str, ...]
+    spec_file: str = ""  # the spec the campaign was written from
+    hadac_version: str = ""  # the hadac that wrote it
+    design: str = ""  # the design in words, for --help
+    default_out: str = ""  # the CSV without --out
+
+    @property
+    def key(self) -> list[str]:
+        """The columns that name a run."""
+        return [*self.params, "instance", "repeat"]
+
+    @property
+    def resource(self) -> str:
+        """The Dask worker resource that marks a worker as this hardware."""
+        return f"hw-{self.hardware}"
+
+    def to_json(self) -> dict[str, Any]:
+        """The settings as the campaign file holds them."""
+        return {
+            "spec_file": self.spec_file,
+            "hadac_version": self.hadac_version,
+            "design": self.design,
+            "algorithm": self.algorithm,
+            "hardware": self.hardware,
+            "location": self.location,
+            "cores": self.cores,
+            "function": self.function,
+            "params": list(self.params),
+            "default_out": self.default_out,
+        }
+
+    @classmethod
+    def from_json(cls, data: object) -> Settings:
+        """The settings of a campaign file's object; ValueError saying what is amiss."""
+        if not isinstance(data, dict):
+            raise ValueError(f"expected an object, got {_json_type(data)}")
+        texts = {}
+        for name in ("algorithm", "hardware", "location", "function"):
+            value = data.get(name)
+            if not isinstance(value, str) or not value:
+                raise ValueError(f'"{name}" must be a non-empty string')
+            texts[name] = value
+        for name in ("spec_file", "hadac_version", "design", "default_out"):
+            value = data.get(name, "")
+            if not isinstance(value, str):
+                raise ValueError(f'"{name}" must be a string')
+            texts[name] = value
+        cores = data.get("cores")
+        if cores is not None and (not _is_int(cores) or cores < 1):
+            raise ValueError('"cores" must be a positive integer or null')
+        params = data.get("params")
+        if not isinstance(params, list) or not all(isinstance(p, str) and p for p in params):
+            raise ValueError('"params" must be a list of non-empty strings')
+        if len(set(params)) != len(params):
+            raise ValueError('"params" names a param twice')
+        return cls(cores=cores, params=tuple(params), **texts)
+
+
+def load_campaign(path: Path) -> tuple[Settings, list[Run]]:
+    """The settings and the runs, in the order they go, of the campaign file at `path`.
+
+    The file is JSON so that no name or file name of a spec is ever code; it is checked
+    here whole, before anything runs, so that a campaign file edited by hand fails at once
+    and says where rather than hours into a campaign.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CampaignError(
+            f"no campaign file {path}: `hadac bench --render-only` writes it beside its runner"
+        ) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise CampaignError(f"cannot read the campaign file {path}: {_one_line(error)}") from None
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        raise CampaignError(f"{path} is not JSON: {error}") from None
+    try:
+        if not isinstance(data, dict):
+            raise ValueError(f"expected an object, got {_json_type(data)}")
+        found = data.get("campaign_format")
+        if found != CAMPAIGN_FORMAT:
+            raise ValueError(
+                f"campaign_format is {found!r}, this runner reads {CAMPAIGN_FORMAT}; write the"
+                " campaign and its runner with the same hadac"
+            )
+        settings = Settings.from_json(data)
+        runs = [_run(item, settings.params, index) for index, item in enumerate(_runs(data))]
+    except ValueError as error:
+        raise CampaignError(f"{path} is not a campaign file of this runner: {error}") from None
+    seen: set[tuple] = set()
+    for index, run in enumerate(runs):
+        key = run_key(_as_values(run), settings.params)
+        if key in seen:
+            raise CampaignError(
+                f"{path}: run {index} repeats an earlier run (same params, instance and"
+                " repeat); a resumed campaign could not tell them apart"
+            )
+        seen.add(key)
+    return settings, runs
+
+
+def _runs(data: dict) -> list:
+    runs = data.get("runs")
+    if not isinstance(runs, list):
+        raise ValueError('"runs" must be a list')
+    return runs
+
+
+def _run(item: object, params: Sequence[str], index: int) -> Run:
+    """One run of the campaign file: {"params": {...}, "instance": I, "repeat": R}."""
+    where = f"run {index}"
+    if not isinstance(item, dict) or set(item) != {"params", "instance", "repeat"}:
+        raise ValueError(f'{where} must be an object of "params", "instance" and "repeat"')
+    values = item["params"]
+    if not isinstance(values, dict) or set(values) != set(params):
+        raise ValueError(f"{where} must give a value to each param: {', '.join(params)}")
+    for name in params:
+        value = values[name]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"{where}: param {name} must be a number")
+        if not math.isfinite(value):
+            raise ValueError(f"{where}: param {name} must be a finite number")
+    for name in ("instance", "repeat"):
+        if not _is_int(item[name]) or item[name] < 0:
+            raise ValueError(f"{where}: {name} must be a non-negative integer")
+    return ({name: values[name] for name in params}, item["instance"], item["repeat"])
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _json_type(value: object) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
+    if value is None:
+        return "null"
+    return names.get(type(value), "a number")
+
+
 def _source() -> str:
-    """This runner's text, read once. Workers start from it rather than from the file, which
-    may be rewritten or removed during a campaign of hours (a new `hadac bench`, a fresh
-    build)."""
+    """This module's text, read once at the start of a campaign. Workers start from it
+    rather than from the file, which may be rewritten or removed during a campaign of hours
+    (a new `hadac bench`, a fresh build)."""
     if not _SOURCE:
-        _SOURCE.append(Path(SCRIPT).read_text(encoding="utf-8"))
+        _SOURCE.append(Path(__file__).read_text(encoding="utf-8"))
     return _SOURCE[0]
 
 
@@ -118,9 +277,10 @@ def _source() -> str:
 # ======================================================================================
 
 
-def worker_main(config: dict) -> None:
+def worker_main(config: dict[str, Any]) -> None:
     """Measure the runs read from stdin, one JSON line each, answering one JSON line each.
 
+    `config` holds the campaign's settings, the CPUs to pin to and the campaign's process id.
     Pins itself to its CPUs first, before anything imports numpy and starts threads. Its
     stdout is kept for answers and fd 1 becomes stderr, so that whatever the workload prints
     goes to the log. Ctrl-C is the campaign's business; a campaign that dies takes its worker
@@ -131,10 +291,11 @@ def worker_main(config: dict) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _follow_parent(config["parent"])
     try:
+        settings = Settings.from_json(config["settings"])
         if config["cpus"]:
             os.sched_setaffinity(0, config["cpus"])
-        tracker, version = _tracker()
-        function = _load(FUNCTION)
+        tracker, version = _tracker(settings)
+        function = _load_function(settings.function)
     except BaseException as error:  # noqa: BLE001 - reported to the campaign, which stops
         traceback.print_exc()
         answers.write(json.dumps({"failed": _one_line(error)}) + "\n")
@@ -144,7 +305,7 @@ def worker_main(config: dict) -> None:
     context = {"cpuCount": len(cpus), "host": socket.gethostname(), "codecarbon": version}
     for count, line in enumerate(sys.stdin):
         request = json.loads(line)
-        row = _measure(tracker, function, request, context, f"run-{count}")
+        row = _measure(settings, tracker, function, request, context, f"run-{count}")
         answers.write(json.dumps(row) + "\n")
 
 
@@ -159,7 +320,7 @@ def _follow_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True, name="follow-parent").start()
 
 
-def _tracker():
+def _tracker(settings: Settings) -> tuple[Any, str]:
     """One codecarbon tracker for the life of the worker: its start costs about a second.
 
     `tracking_mode="process"` charges a run for the CPU time and memory of this process
@@ -174,8 +335,8 @@ def _tracker():
 
     logging.getLogger("codecarbon").setLevel(logging.ERROR)
     tracker = OfflineEmissionsTracker(
-        country_iso_code=LOCATION,
-        project_name=f"{ALGORITHM}-on-{HARDWARE}",
+        country_iso_code=settings.location,
+        project_name=f"{settings.algorithm}-on-{settings.hardware}",
         output_methods=[],
         tracking_mode="process",
         log_level="error",
@@ -187,11 +348,11 @@ def _tracker():
     if probe is None or probe.emissions is None:
         raise RuntimeError("codecarbon does not measure on this machine")
     if not probe.country_name:
-        raise RuntimeError(f"codecarbon knows no country with ISO code {LOCATION!r}")
+        raise RuntimeError(f"codecarbon knows no country with ISO code {settings.location!r}")
     return tracker, codecarbon.__version__
 
 
-def _load(target: str):
+def _load_function(target: str) -> Callable[..., Any]:
     """`module:function` imported as `python -c 'import module'` would, from the current
     directory too."""
     if os.getcwd() not in sys.path:
@@ -268,10 +429,18 @@ class _Memory:
         return peak / 1e6, sum(self._samples) / len(self._samples) / 1e6
 
 
-def _measure(tracker, function, request: dict, context: dict, task: str) -> dict:
+def _measure(
+    settings: Settings,
+    tracker: Any,
+    function: Callable[..., Any],
+    request: dict[str, Any],
+    context: dict[str, Any],
+    task: str,
+) -> dict[str, Any]:
     """Call the workload once and measure it; any failure becomes the row's `error`."""
     params, instance = request["params"], request["instance"]
-    row: dict = {**{name: params[name] for name in PARAMS}, "instance": instance}
+    row: dict[str, Any] = {name: params[name] for name in settings.params}
+    row["instance"] = instance
     row["repeat"] = request["repeat"]
     memory = _Memory()
     error, metrics = "", {}
@@ -282,7 +451,7 @@ def _measure(tracker, function, request: dict, context: dict, task: str) -> dict
     wall = time.perf_counter()
     memory.start()
     try:
-        metrics = _metrics(function(dict(params), instance))
+        metrics = _metrics(function(dict(params), instance), settings.key)
     except SystemExit as stop:
         error = f"SystemExit: the run called sys.exit({stop.code!r})"
     except BaseException as failure:  # noqa: BLE001 - the campaign goes on
@@ -317,7 +486,7 @@ def _measure(tracker, function, request: dict, context: dict, task: str) -> dict
             "cpuEnergy(kWh)": energy.cpu_energy if energy else None,
             "ramEnergy(kWh)": energy.ram_energy if energy else None,
             "CO2e(kg)": energy.emissions if energy else None,
-            "hardware": HARDWARE,
+            "hardware": settings.hardware,
             **context,
             "started": started,
             "error": error,
@@ -326,11 +495,12 @@ def _measure(tracker, function, request: dict, context: dict, task: str) -> dict
     return row
 
 
-def _metrics(result) -> dict:
-    """The workload's answer as CSV cells: a dict of numbers or strings."""
+def _metrics(result: object, key: Sequence[str]) -> dict[str, int | float | str]:
+    """The workload's answer as CSV cells: a dict of numbers or strings, none of them named
+    as a column the runner writes (`key`, the measures, the labels)."""
     if not isinstance(result, dict):
         raise TypeError(f"the run returned {type(result).__name__}, not a dict of metrics")
-    reserved = set(KEY) | set(MEASURES) | set(LABELS)
+    reserved = set(key) | set(MEASURES) | set(LABELS)
     out = {}
     for name, value in result.items():
         if not isinstance(name, str) or not name:
@@ -359,17 +529,17 @@ def _one_line(error: BaseException) -> str:
 # ======================================================================================
 
 
-def _cpus() -> list[int]:
-    """The CPUs runs are pinned to: the first CORES of those this process may use."""
+def _cpus(settings: Settings) -> list[int]:
+    """The CPUs runs are pinned to: the first `cores` of those this process may use."""
     available = sorted(os.sched_getaffinity(0))
-    if CORES is None:
+    if settings.cores is None:
         return available
-    if CORES > len(available):
+    if settings.cores > len(available):
         raise WorkerStartError(
-            f"hardware '{HARDWARE}' has cores = {CORES}, but this machine lets the runner use"
-            f" {len(available)} CPU(s): {available}"
+            f"hardware '{settings.hardware}' has cores = {settings.cores}, but this machine"
+            f" lets the runner use {len(available)} CPU(s): {available}"
         )
-    return available[:CORES]
+    return available[: settings.cores]
 
 
 class Log:
@@ -386,7 +556,7 @@ class Log:
         self.kept = self.dropped = 0
         self.closed = False
         self._lock = threading.Lock()
-        self._file = None
+        self._file: io.BufferedWriter | None = None
 
     def follow(self, fd: int) -> threading.Thread:
         """Copy what comes out of `fd` into the log, until its writers are gone; then close it."""
@@ -440,21 +610,23 @@ class Log:
 class Worker:
     """The campaign's handle on one measurement process, replaced when a run kills it."""
 
-    def __init__(self, cpus: list[int], log: Log) -> None:
+    def __init__(self, settings: Settings, cpus: list[int], log: Log) -> None:
+        self.settings = settings
         self.cpus = cpus
         self.log = log
-        self.process: subprocess.Popen | None = None
-        self.info: dict = {}
+        self.process: subprocess.Popen[bytes] | None = None
+        self.info: dict[str, Any] = {}
         self._buffer = b""
         self._copier: threading.Thread | None = None
 
     def start(self) -> None:
+        """Start the process and wait until it is ready to measure; WorkerStartError if it
+        is not, since every run would then fail the same way."""
         env = dict(os.environ)
-        if CORES is not None:
+        if self.settings.cores is not None:
             env.update({name: str(len(self.cpus)) for name in THREAD_VARIABLES})
-        config = json.dumps({"cpus": self.cpus, "parent": os.getpid()})
         self.process = subprocess.Popen(
-            [sys.executable, "-c", _BOOT, SCRIPT, config],
+            [sys.executable, "-c", _BOOT, os.path.abspath(__file__)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -464,7 +636,12 @@ class Worker:
         self._copier = self.log.follow(os.dup(self.process.stderr.fileno()))
         self.process.stderr.close()
         self._buffer = b""
-        self._send(_source())
+        config = {"settings": self.settings.to_json(), "cpus": self.cpus, "parent": os.getpid()}
+        try:
+            self._send(_source())
+            self._send(config)
+        except OSError:
+            pass  # a worker that is gone already: its answer says so below
         answer = self._receive(STARTUP_SECONDS)
         if not isinstance(answer, dict) or not answer.get("ready"):
             self.close()
@@ -478,13 +655,13 @@ class Worker:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
-    def run(self, run: tuple, timeout: float | None) -> tuple[dict, bool]:
+    def run(self, run: Run, timeout: float | None) -> tuple[dict[str, Any], bool]:
         """The row of `run`, and whether the worker is gone and must be replaced."""
         params, instance, repeat = run
         begun = time.perf_counter()
         try:
             self._send({"params": params, "instance": instance, "repeat": repeat})
-        except (BrokenPipeError, OSError):
+        except OSError:  # BrokenPipeError among them
             answer = None
         else:
             answer = self._receive(timeout)
@@ -498,13 +675,13 @@ class Worker:
             code = self.process.wait() if self.process else None
             self.close()
             message = f"the worker process died during the run ({_exit_text(code)})"
-        return error_row(run, message, elapsed, self.cpus), True
+        return error_row(self.settings, run, message, elapsed, self.cpus), True
 
-    def _send(self, message) -> None:
+    def _send(self, message: object) -> None:
         self.process.stdin.write((json.dumps(message) + "\n").encode())
         self.process.stdin.flush()
 
-    def _receive(self, timeout: float | None):
+    def _receive(self, timeout: float | None) -> Any:
         """The next JSON line; "timeout" after `timeout` seconds; None when the worker died."""
         deadline = None if timeout is None else time.monotonic() + timeout
         fd = self.process.stdout.fileno()
@@ -554,15 +731,17 @@ def _exit_text(code: int | None) -> str:
     return f"exit code {code}"
 
 
-def error_row(run: tuple, message: str, elapsed: float | None, cpus: list[int]) -> dict:
+def error_row(
+    settings: Settings, run: Run, message: str, elapsed: float | None, cpus: list[int]
+) -> dict[str, Any]:
     """The row of a run that gave no measurement: its key, the time it took, the error."""
     params, instance, repeat = run
     return {
-        **{name: params[name] for name in PARAMS},
+        **{name: params[name] for name in settings.params},
         "instance": instance,
         "repeat": repeat,
         "time(sec)": elapsed,
-        "hardware": HARDWARE,
+        "hardware": settings.hardware,
         "cpuCount": len(cpus) if cpus else None,
         "host": socket.gethostname(),
         "started": None,
@@ -570,13 +749,14 @@ def error_row(run: tuple, message: str, elapsed: float | None, cpus: list[int]) 
     }
 
 
-def run_key(values: dict) -> tuple:
-    """What names a run: its params, instance and repeat, compared as numbers."""
-    return (*(float(values[name]) for name in PARAMS), int(float(values["instance"])),
+def run_key(values: dict[str, Any], params: Sequence[str]) -> tuple:
+    """What names a run: its params, instance and repeat, compared as numbers, so that the
+    `2` of a campaign file and the `2.0` or `"2"` of a CSV cell are the same run."""
+    return (*(float(values[name]) for name in params), int(float(values["instance"])),
             int(float(values["repeat"])))  # fmt: skip
 
 
-def _cell(value) -> str:
+def _cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
@@ -594,10 +774,12 @@ class Results:
     header, atomically.
     """
 
-    def __init__(self, path: Path, retry_errors: bool = False) -> None:
+    def __init__(self, path: Path, params: Sequence[str], retry_errors: bool = False) -> None:
         self.path = path
-        self.header = [*KEY, *MEASURES, *LABELS]
-        self.rows: list[dict] = []
+        self.params = tuple(params)
+        self.key = [*self.params, "instance", "repeat"]
+        self.header = [*self.key, *MEASURES, *LABELS]
+        self.rows: list[dict[str, str]] = []
         self.dropped_partial = False
         self.dropped_errors = 0
         if path.exists() and path.stat().st_size > 0:
@@ -612,7 +794,7 @@ class Results:
         self.dropped_partial = whole < len(text)
         reader = csv.DictReader(io.StringIO(text[:whole], newline=""))
         header = list(reader.fieldnames or [])
-        missing = [name for name in [*KEY, "error"] if name not in header]
+        missing = [name for name in [*self.key, "error"] if name not in header]
         if missing:
             raise CampaignError(
                 f"{self.path} is not a results file of this runner: its header lacks"
@@ -624,22 +806,24 @@ class Results:
             self.dropped_errors = len(self.rows) - len(kept)
             self.rows = kept
         known = set(header)
-        metrics = [name for name in header if name not in set(KEY) | set(MEASURES) | set(LABELS)]
-        self.header = [*KEY, *metrics, *MEASURES, *LABELS]
+        ours = set(self.key) | set(MEASURES) | set(LABELS)
+        metrics = [name for name in header if name not in ours]
+        self.header = [*self.key, *metrics, *MEASURES, *LABELS]
         self.header += [name for name in header if name not in set(self.header)]
         if self.dropped_partial or self.dropped_errors or set(self.header) != known:
             self._rewrite()
 
-    def done(self) -> dict[tuple, dict]:
+    def done(self) -> dict[tuple, dict[str, str]]:
+        """The rows read, by the key of the run each names."""
         out = {}
         for row in self.rows:
             try:
-                out[run_key(row)] = row
+                out[run_key(row, self.params)] = row
             except (KeyError, TypeError, ValueError):
                 continue  # a row that names no run of this runner: kept, never matched
         return out
 
-    def append(self, row: dict) -> None:
+    def append(self, row: dict[str, Any]) -> None:
         new = [name for name in row if name not in self.header]
         self.rows.append({name: _cell(row.get(name)) for name in row})
         if new:
@@ -655,7 +839,7 @@ class Results:
         finally:
             os.close(fd)
 
-    def _format(self, rows: list[dict]) -> str:
+    def _format(self, rows: list[dict[str, Any]]) -> str:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         for row in rows:
@@ -691,7 +875,7 @@ class _Lines:
         self._lines = io.StringIO(text, newline="")
         self.consumed = 0
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return self
 
     def __next__(self) -> str:
@@ -720,7 +904,7 @@ def _whole_records(text: str, path: Path) -> int:
     return whole
 
 
-def _number(value) -> float:
+def _number(value: object) -> float:
     try:
         return float(value) if value not in (None, "") else 0.0
     except (TypeError, ValueError):
@@ -737,7 +921,7 @@ class Tally:
         self.energy = self.co2e = 0.0
         self.started = time.monotonic()
 
-    def add(self, row: dict) -> None:
+    def add(self, row: dict[str, Any]) -> None:
         if row.get("error"):
             self.failed += 1
             self.first_error = self.first_error or row["error"]
@@ -750,10 +934,11 @@ class Tally:
 class Progress:
     """A rich progress bar with ETA on a terminal; one plain line per run in a log."""
 
-    def __init__(self, total: int) -> None:
+    def __init__(self, total: int, title: str, key: Sequence[str]) -> None:
         self.total, self.count = total, 0
+        self.key = list(key)
         self.started = time.monotonic()
-        self.bar = None
+        self.bar: Any = None
         if total and sys.stderr.isatty():
             try:
                 from rich import progress as rich
@@ -771,11 +956,11 @@ class Progress:
                 console=Console(stderr=True),
             )
             self.bar.start()
-            self.task = self.bar.add_task(f"{ALGORITHM} on {HARDWARE}", total=total, last="")
+            self.task = self.bar.add_task(title, total=total, last="")
 
-    def advance(self, row: dict) -> None:
+    def advance(self, row: dict[str, Any]) -> None:
         self.count += 1
-        what = " ".join(f"{name}={row.get(name)}" for name in KEY)
+        what = " ".join(f"{name}={row.get(name)}" for name in self.key)
         status = f"failed: {row['error']}" if row.get("error") else f"{row['time(sec)']:.2f} s"
         if self.bar is not None:
             self.bar.update(self.task, advance=1, last=f"{what}: {status}"[:60])
@@ -802,9 +987,18 @@ def _duration(seconds: float) -> str:
     return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
-def _campaign_here(todo, results, timeout, cpus, log: Path, progress, tally) -> None:
+def _campaign_here(
+    settings: Settings,
+    todo: list[Run],
+    results: Results,
+    timeout: float | None,
+    cpus: list[int],
+    log: Path,
+    progress: Progress,
+    tally: Tally,
+) -> None:
     output = Log(log)
-    worker = Worker(cpus, output)
+    worker = Worker(settings, cpus, output)
     try:
         for run in todo:
             if not worker.alive():
@@ -820,18 +1014,37 @@ def _campaign_here(todo, results, timeout, cpus, log: Path, progress, tally) -> 
 
 # ---- many machines: Dask distributed ----
 
-_REMOTE: dict = {}
-_REMOTE_LOCK = threading.Lock()
+# The worker process of this Dask worker and its log. Each campaign uploads this module
+# again, which reloads it: the worker process of the last campaign is kept, to be closed by
+# the next run rather than left running.
+_REMOTE: dict[str, Any] = globals().get("_REMOTE", {})
+_REMOTE_LOCK: threading.Lock = globals().get("_REMOTE_LOCK") or threading.Lock()
 
 
-def remote_run(run: tuple, timeout: float | None, log: str | None = None) -> dict:
+def remote_run(
+    settings: Settings, run: Run, timeout: float | None, log: str | None = None
+) -> dict[str, Any]:
     """One run on a Dask worker that holds the resource hw-HARDWARE: measured by a worker
-    process of this Dask worker, kept across runs and replaced as on one machine."""
+    process of this Dask worker, kept across runs and replaced as on one machine.
+
+    The settings come with each task, since one Dask worker may serve several campaigns; a
+    run of another campaign than the last replaces the worker process. What the workload
+    prints goes to `log`, a file name beside this module on the Dask worker.
+    """
     with _REMOTE_LOCK:
         worker = _REMOTE.get("worker")
+        if worker is not None and worker.settings != settings:
+            worker.close()
+            worker = None
         if worker is None or not worker.alive():
-            path = Path(log) if log else Path(SCRIPT).with_suffix(".log")
-            worker = Worker(_cpus(), _REMOTE.setdefault("log", Log(path)))
+            name = log or f"run_{settings.algorithm}_on_{settings.hardware}.log"
+            path = Path(__file__).resolve().with_name(name)
+            output = _REMOTE.get("log")
+            if output is None or output.path != path:
+                if output is not None:
+                    output.close()
+                output = _REMOTE["log"] = Log(path)
+            worker = Worker(settings, _cpus(settings), output)
             worker.start()
             _REMOTE["worker"] = worker
         row, replace = worker.run(run, timeout)
@@ -840,21 +1053,33 @@ def remote_run(run: tuple, timeout: float | None, log: str | None = None) -> dic
         return row
 
 
-def _importable():
-    """This runner as a module the Dask workers can import by name once it is uploaded."""
-    name = Path(SCRIPT).stem
-    if __name__ == name:
-        return sys.modules[name]
-    folder = os.path.dirname(SCRIPT)
+def _importable() -> ModuleType:
+    """This module as one the Dask workers can import by its file's name once it is
+    uploaded, so that the functions and settings sent to them unpickle there."""
+    name = Path(__file__).stem
+    found = sys.modules.get(name)
+    if found is not None and getattr(found, "remote_run", None) is remote_run:
+        return found
+    folder = os.path.dirname(os.path.abspath(__file__))
     if folder not in sys.path:
         sys.path.insert(0, folder)
     return importlib.import_module(name)
 
 
-def _campaign_dask(address, todo, results, timeout, progress, tally) -> None:
+def _campaign_dask(
+    settings: Settings,
+    address: str,
+    todo: list[Run],
+    results: Results,
+    timeout: float | None,
+    log: str,
+    progress: Progress,
+    tally: Tally,
+) -> None:
     from distributed import Client, as_completed
 
     module = _importable()
+    resource = settings.resource
     try:
         client = Client(address, timeout=f"{CONNECT_SECONDS}s")
     except (OSError, ValueError) as error:  # TimeoutError is an OSError
@@ -862,17 +1087,28 @@ def _campaign_dask(address, todo, results, timeout, progress, tally) -> None:
             f"cannot reach the Dask scheduler {address} (waited up to {CONNECT_SECONDS} s):"
             f" {_one_line(error)}"
         ) from None
-    with client:
-        client.upload_file(SCRIPT)
+    with client, tempfile.TemporaryDirectory(prefix="hadac-bench-") as folder:
+        # the source this campaign started with, whatever became of the file since
+        upload = Path(folder, f"{module.__name__}.py")
+        upload.write_text(_source(), encoding="utf-8")
+        client.upload_file(str(upload))
         workers = client.scheduler_info(n_workers=-1)["workers"].values()
-        if not any(RESOURCE in (w.get("resources") or {}) for w in workers):
+        if not any(resource in (w.get("resources") or {}) for w in workers):
             print(
-                f"no worker of {address} holds the resource {RESOURCE} yet; the runs wait for"
-                f' one: dask worker {address} --resources "{RESOURCE}=1"',
+                f"no worker of {address} holds the resource {resource} yet; the runs wait for"
+                f' one: dask worker {address} --resources "{resource}=1"',
                 file=sys.stderr,
             )
         futures = {
-            client.submit(module.remote_run, run, timeout, resources={RESOURCE: 1}, pure=False): run
+            client.submit(
+                module.remote_run,
+                module.Settings(**vars(settings)),
+                run,
+                timeout,
+                log,
+                resources={resource: 1},
+                pure=False,
+            ): run
             for run in todo
         }
         try:
@@ -883,7 +1119,7 @@ def _campaign_dask(address, todo, results, timeout, progress, tally) -> None:
                 except module.WorkerStartError:
                     raise
                 except Exception as error:  # noqa: BLE001 - a lost Dask worker, for instance
-                    row = error_row(run, f"dask: {_one_line(error)}", None, [])
+                    row = error_row(settings, run, f"dask: {_one_line(error)}", None, [])
                 results.append(row)
                 tally.add(row)
                 progress.advance(row)
@@ -894,15 +1130,18 @@ def _campaign_dask(address, todo, results, timeout, progress, tally) -> None:
 # ---- the command ----
 
 
-def _arguments(argv: list[str] | None) -> argparse.Namespace:
+def _arguments(
+    settings: Settings, runs: list[Run], argv: Sequence[str] | None
+) -> argparse.Namespace:
+    default_out = settings.default_out or f"{settings.algorithm}_{settings.hardware}.csv"
     parser = argparse.ArgumentParser(
-        description=f"Benchmark {ALGORITHM} on {HARDWARE}: {len(RUNS)} runs of {FUNCTION},"
-        f" {DESIGN}.",
+        description=f"Benchmark {settings.algorithm} on {settings.hardware}: {len(runs)} runs"
+        f" of {settings.function}{', ' + settings.design if settings.design else ''}.",
         epilog="Without --scheduler the runs go one after the other on this machine: runs side"
         " by side would share its CPUs, caches and memory bandwidth and corrupt each other's"
         " time and energy.",
     )
-    parser.add_argument("--out", default=DEFAULT_OUT, help=f"results CSV [{DEFAULT_OUT}]")
+    parser.add_argument("--out", default=default_out, help=f"results CSV [{default_out}]")
     parser.add_argument(
         "--run-timeout",
         type=float,
@@ -912,13 +1151,14 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--scheduler",
         metavar="tcp://HOST:PORT",
-        help=f"send the runs to this Dask scheduler; each needs a worker resource {RESOURCE}=1",
+        help="send the runs to this Dask scheduler; each needs a worker resource"
+        f" {settings.resource}=1",
     )
     parser.add_argument(
         "--retry-errors", action="store_true", help="run again the runs recorded with an error"
     )
     parser.add_argument(
-        "--log", help="where workers write what the workload prints [next to this file]"
+        "--log", help="where workers write what the workload prints [next to the campaign file]"
     )
     args = parser.parse_args(argv)
     if args.run_timeout is not None and args.run_timeout <= 0:
@@ -926,30 +1166,32 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the campaign; 0 when it ran, 1 when it could not run or every run it made failed,
-    130 on Ctrl-C."""
+def main(campaign_file: Path | str, argv: Sequence[str] | None = None) -> int:
+    """Run the campaign of `campaign_file` with the command line `argv`; 0 when it ran, 1
+    when it could not run or every run it made failed, 130 on Ctrl-C."""
     try:
-        return campaign(argv)
+        return campaign(campaign_file, argv)
     except CampaignError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
 
 
-def campaign(argv: list[str] | None = None) -> int:
+def campaign(campaign_file: Path | str, argv: Sequence[str] | None = None) -> int:
     """`main`, but a campaign that cannot run raises CampaignError: `hadac bench` reports it
     as its own error."""
-    args = _arguments(argv)
+    path = Path(campaign_file)
+    settings, runs = load_campaign(path)
+    args = _arguments(settings, runs, argv)
     out = Path(args.out)
-    log = Path(args.log) if args.log else Path(SCRIPT).with_suffix(".log")
+    log = Path(args.log) if args.log else path.with_suffix(".log")
     _source()
-    results = Results(out, args.retry_errors)
-    done = results.done()
-    todo = [run for run in RUNS if run_key(_as_values(run)) not in done]
-    skipped = len(RUNS) - len(todo)
-    tally = Tally(len(RUNS), skipped)
-    where = f"Dask {args.scheduler} (resource {RESOURCE})" if args.scheduler else ""
-    cpus = [] if args.scheduler else _cpus()
+    results = Results(out, settings.params, args.retry_errors)
+    todo = pending(runs, results.done(), settings.params)
+    skipped = len(runs) - len(todo)
+    tally = Tally(len(runs), skipped)
+    title = f"{settings.algorithm} on {settings.hardware}"
+    where = f"Dask {args.scheduler} (resource {settings.resource})" if args.scheduler else ""
+    cpus = [] if args.scheduler else _cpus(settings)
     if not where:
         shown = ", ".join(map(str, cpus))
         where = f"CPU {shown}" if len(cpus) == 1 else f"CPUs {shown}"
@@ -960,27 +1202,27 @@ def campaign(argv: list[str] | None = None) -> int:
         count = results.dropped_errors
         notes.append(f"{count} failed run{'s' if count != 1 else ''} to retry")
     pace = "one at a time per worker" if args.scheduler else "one after the other"
-    notes = "".join(f"; {note}" for note in notes)
     print(
-        f"{ALGORITHM} on {HARDWARE}: {len(RUNS)} runs, {skipped} already in {out},"
-        f" {len(todo)} to run on {where}, {pace}{notes}",
+        f"{title}: {len(runs)} runs, {skipped} already in {out},"
+        f" {len(todo)} to run on {where}, {pace}{''.join(f'; {note}' for note in notes)}",
         file=sys.stderr,
         flush=True,
     )
-    progress = Progress(len(todo))
+    progress = Progress(len(todo), title, settings.key)
     code = 0
     try:
         if not todo:
             pass
         elif args.scheduler:
-            _campaign_dask(args.scheduler, todo, results, args.run_timeout, progress, tally)
+            address, timeout = args.scheduler, args.run_timeout
+            _campaign_dask(settings, address, todo, results, timeout, log.name, progress, tally)
         else:
-            _campaign_here(todo, results, args.run_timeout, cpus, log, progress, tally)
+            _campaign_here(settings, todo, results, args.run_timeout, cpus, log, progress, tally)
     except KeyboardInterrupt:
         code = 130
     finally:
         progress.close()
-    _summary(tally, results, out, interrupted=code == 130)
+    _summary(title, tally, results, out, interrupted=code == 130)
     if code == 0 and tally.failed and not tally.done:
         where = "the logs of the Dask workers" if args.scheduler else str(log)
         print(
@@ -993,26 +1235,28 @@ def campaign(argv: list[str] | None = None) -> int:
     return code
 
 
-def _as_values(run: tuple) -> dict:
+def pending(runs: Sequence[Run], done: dict[tuple, Any], params: Sequence[str]) -> list[Run]:
+    """The runs not `done`, in the campaign's order: a resumed campaign goes on with the
+    design where it stopped, rather than in an order that could line up with a param."""
+    return [run for run in runs if run_key(_as_values(run), params) not in done]
+
+
+def _as_values(run: Run) -> dict[str, Any]:
     params, instance, repeat = run
     return {**params, "instance": instance, "repeat": repeat}
 
 
-def _summary(tally: Tally, results: Results, out: Path, interrupted: bool) -> None:
+def _summary(title: str, tally: Tally, results: Results, out: Path, interrupted: bool) -> None:
     rows = results.rows
     energy = sum(_number(row.get("energy(kWh)")) for row in rows)
     co2e = sum(_number(row.get("CO2e(kg)")) for row in rows)
     failed = sum(1 for row in rows if (row.get("error") or "").strip())
     head = "interrupted" if interrupted else "finished"
     print(
-        f"{head}: {ALGORITHM} on {HARDWARE}: {tally.done} done, {tally.failed} failed,"
+        f"{head}: {title}: {tally.done} done, {tally.failed} failed,"
         f" {tally.skipped} skipped (already in the CSV) of {tally.total} runs"
         f" in {_duration(time.monotonic() - tally.started)}\n"
         f"  these runs: {tally.energy:.6g} kWh, {tally.co2e:.6g} kg CO2e\n"
         f"  {out}: {len(rows)} rows ({failed} failed), {energy:.6g} kWh, {co2e:.6g} kg CO2e",
         flush=True,
     )
-
-
-if __name__ == "__main__":
-    sys.exit(main())
