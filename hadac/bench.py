@@ -191,6 +191,7 @@ def _design_text(algorithm: AlgorithmInfo) -> str:
 def _settings(
     problem: Problem, algorithm: AlgorithmInfo, hardware: HardwareInfo, location: str
 ) -> benchrunner.Settings:
+    """What the runs of `algorithm` on `hardware` share, as the runner reads it back."""
     cores = hardware.numbers.get("cores")
     return benchrunner.Settings(
         algorithm=algorithm.name,

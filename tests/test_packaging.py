@@ -1,4 +1,4 @@
-"""A plain, non-editable install carries the grammar and the templates."""
+"""A plain, non-editable install carries the grammar, the templates and the bench runner."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ def test_wheel_installs_and_compiles_outside_the_checkout(tmp_path):
     python, names = install_wheel(tmp_path)
     assert "hadac/grammar/hada.lark" in names
     assert "hadac/templates/enumerated/model.mzn.j2" in names
+    assert "hadac/benchrunner.py" in names and "hadac/templates/bench/run.py" in names
 
     work = tmp_path / "elsewhere"
     work.mkdir()
@@ -32,3 +33,20 @@ def test_wheel_installs_and_compiles_outside_the_checkout(tmp_path):
     assert located.startswith(str(tmp_path / "venv")), located
     golden = REPO / "tests" / "golden" / "tiny" / "model.mzn"
     assert (work / "b" / "model.mzn").read_text() == golden.read_text()
+
+    energy = REPO / "specs" / "energy-local.hada"
+    rendered = subprocess.run(
+        [python, "-m", "hadac", "bench", str(energy), "--hardware", "one_core", "--render-only"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+    )
+    assert rendered.returncode == 0, rendered.stderr
+    folder = work / "build" / "energy_local.bench"
+    assert (folder / "hadac_benchrunner.py").read_text() == (
+        REPO / "hadac" / "benchrunner.py"
+    ).read_text()
+    assert (folder / "run_anticipate_on_one_core.py").read_text() == (
+        REPO / "templates" / "bench" / "run.py"
+    ).read_text()
+    assert (folder / "run_anticipate_on_one_core.json").is_file()
