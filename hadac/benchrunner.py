@@ -5,8 +5,8 @@ on one hardware.
 beside it as `hadac_benchrunner.py`, with a small script `run_ALGORITHM_on_HARDWARE.py` that
 calls `main`. The three files can go to a machine that has no hadac and no network (an HPC
 node), so this module needs Python 3.11+ and codecarbon (which brings psutil and rich), and
-dask distributed only with --scheduler; it imports nothing of hadac, and the heavier of those
-only where they serve. There,
+dask distributed only with --scheduler; it imports nothing of hadac, and those packages only in
+the functions that use them, so that a campaign that cannot run says why without them. There,
 
     python run_ALGORITHM_on_HARDWARE.py --out RESULTS.csv
         [--run-timeout SECONDS] [--scheduler tcp://HOST:PORT]
