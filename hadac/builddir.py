@@ -1,8 +1,9 @@
 """A build directory read back: its manifest, its data, its fitted models.
 
 `hadac solve BUILD_DIR` and the verifier need nothing but this folder: the manifest says
-which configuration is which (algorithm, hardware, params), the data file holds the tables
-the solver saw, and `models/` the estimators that made them.
+which configuration is which (algorithm, hardware, params), the data file and (for an
+enumerated model) the tables hold what the solver sees, and `models/` the estimators that
+made them.
 
 A build is trusted only while it is what the manifest says: opening one checks its format
 and the hash of every file the solver or the verifier reads, and `changes` tells whether
@@ -13,10 +14,12 @@ computed from a damaged or stale build.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
+import zipfile
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 
 import joblib
@@ -25,6 +28,7 @@ import numpy as np
 from hadac import __version__
 from hadac.encode import names
 from hadac.errors import HadacError
+from hadac.manifest import FORMAT_VERSION, Manifest
 
 
 @dataclass
@@ -38,8 +42,12 @@ class Decoded:
     quantities: dict[str, float]
 
 
-MODEL_FILE, DATA_FILE, MANIFEST_FILE = "model.mzn", "data.dzn", "manifest.json"
-FORMAT_VERSION = 2  # of manifest.json: a build of another format is compiled again
+MODEL_FILE, DATA_FILE, TABLES_FILE, MANIFEST_FILE = (
+    "model.mzn",
+    "data.json",
+    "tables.npz",
+    "manifest.json",
+)
 
 
 def sha256(path: Path) -> str:
@@ -62,16 +70,16 @@ def recorded_format(directory: Path) -> int | None:
     return version if isinstance(version, int) else None
 
 
-def read_data(path: Path) -> dict:
-    """Numeric arrays and scalars of a data file written by hadac (one assignment a line)."""
-    out = {}
-    for line in path.read_text().splitlines():
-        name, _, value = line.partition(" = ")
-        try:
-            out[name] = json.loads(value.rstrip(";"))
-        except json.JSONDecodeError:
-            continue  # enum arrays: the manifest says the same in a readable form
-    return out
+def write_tables(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """The tables as an `.npz` that `numpy.load` reads, with the same bytes for the same
+    arrays (`numpy.savez` stamps each member with the time it was written)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, array in arrays.items():
+            member = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            member.compress_type = zipfile.ZIP_DEFLATED
+            buffer = io.BytesIO()
+            np.lib.format.write_array(buffer, np.ascontiguousarray(array), allow_pickle=False)
+            archive.writestr(member, buffer.getvalue())
 
 
 class BuildDir:
@@ -90,14 +98,23 @@ class BuildDir:
                 f"{self.directory} was written in build format {version}; this hadac reads"
                 f" format {FORMAT_VERSION}: compile the spec again"
             )
-        self.manifest = json.loads((self.directory / MANIFEST_FILE).read_text())
+        try:
+            self.manifest = Manifest.from_json(
+                json.loads((self.directory / MANIFEST_FILE).read_text())
+            )
+        except ValueError as err:
+            raise HadacError(
+                f"{self.directory / MANIFEST_FILE} is damaged ({err}): compile the spec again"
+            ) from None
         self._check_files()
 
     def _check_files(self) -> None:
         """Every file the solver or the verifier reads exists and hashes as recorded."""
-        model = self.manifest["model"]
-        files = [(MODEL_FILE, model["sha256"]), (DATA_FILE, model["data_sha256"])]
-        files += [(s["model"], s["model_sha256"]) for s in self.manifest["surrogates"]]
+        model = self.manifest.model
+        files = [(MODEL_FILE, model.sha256), (DATA_FILE, model.data_sha256)]
+        if model.tables is not None:
+            files.append((model.tables, model.tables_sha256))
+        files += [(s.model, s.model_sha256) for s in self.manifest.surrogates]
         problems = []
         for name, digest in files:
             path = self.directory / name
@@ -117,7 +134,7 @@ class BuildDir:
     @property
     def spec_path(self) -> Path:
         """The spec this build was compiled from, where the manifest recorded it."""
-        return Path(os.path.normpath(self.directory / self.manifest["spec"]["path"]))
+        return Path(os.path.normpath(self.directory / self.manifest.spec.path))
 
     def changes(self, spec_path: Path | None = None) -> list[str]:
         """What differs between this build and the spec it would be compiled from now.
@@ -127,20 +144,18 @@ class BuildDir:
         """
         spec_path = Path(spec_path) if spec_path is not None else self.spec_path
         manifest = self.manifest
-        if manifest["versions"]["hadac"] != __version__:
-            return [
-                f"it was compiled by hadac {manifest['versions']['hadac']}, this is {__version__}"
-            ]
+        if manifest.versions.hadac != __version__:
+            return [f"it was compiled by hadac {manifest.versions.hadac}, this is {__version__}"]
         if not spec_path.is_file():
             return [f"its spec {spec_path} is not there any more"]
-        if sha256(spec_path) != manifest["spec"]["sha256"]:
+        if sha256(spec_path) != manifest.spec.sha256:
             return [f"{spec_path} changed since it was compiled"]
         out = []
-        for entry in manifest["data"]:
-            path = spec_path.parent / entry["file"]
+        for entry in manifest.data:
+            path = spec_path.parent / entry.file
             if not path.is_file():
                 out.append(f"{path} is not there any more")
-            elif sha256(path) != entry["sha256"]:
+            elif sha256(path) != entry.sha256:
                 out.append(f"{path} changed since it was compiled")
         return out
 
@@ -152,9 +167,24 @@ class BuildDir:
     def data_path(self) -> Path:
         return self.directory / DATA_FILE
 
+    @property
+    def enumerated(self) -> bool:
+        return self.manifest.model.shape == "enumerated"
+
     @cached_property
-    def data(self) -> dict:
-        return read_data(self.data_path)
+    def tables(self) -> dict[str, np.ndarray]:
+        """Enumerated builds: every quantity's value and every param's, per configuration."""
+        with np.load(self.directory / TABLES_FILE, allow_pickle=False) as archive:
+            return {name: archive[name] for name in archive.files}
+
+    def values(self, quantity: str) -> np.ndarray:
+        """An enumerated build's values of a quantity, one per configuration."""
+        return self.tables[names.value_array(quantity)]
+
+    @cache  # noqa: B019 (a build is opened once per command and lives as long)
+    def distinct(self, quantity: str) -> np.ndarray:
+        """The sorted distinct values of a quantity: rank r is the r-th of them."""
+        return np.unique(self.values(quantity))
 
     @cached_property
     def _estimators(self) -> dict:
@@ -163,52 +193,38 @@ class BuildDir:
     def estimator(self, algorithm: str, hardware: str, target: str):
         key = (algorithm, hardware, target)
         if key not in self._estimators:
-            entry = next(
-                s
-                for s in self.manifest["surrogates"]
-                if (s["algorithm"], s["hardware"], s["target"]) == key
-            )
-            self._estimators[key] = joblib.load(self.directory / entry["model"])
+            entry = self.manifest.surrogate(*key)
+            self._estimators[key] = joblib.load(self.directory / entry.model)
         return self._estimators[key]
-
-    @property
-    def goal_and_bounds(self) -> list[dict]:
-        """The objective's entry (when there is one) and the constraints' entries."""
-        goal = self.manifest["objective"]
-        return ([goal] if goal else []) + self.manifest["constraints"]
 
     def decode(self, values: dict) -> Decoded:
         """The configuration a solver's values describe, and what the model says of it."""
-        if self.manifest["model"]["shape"] == "enumerated":
+        manifest = self.manifest
+        if self.enumerated:
             config = int(values["config"])
-            pair = next(
-                p
-                for p in self.manifest["pairs"]
-                if p["configurations"][0] <= config <= p["configurations"][1]
-            )
-            algorithm = pair["algorithm"]
+            pair = manifest.pairs[int(self.tables["pair"][config - 1]) - 1]
             params = {
-                p["name"]: self.data[p["array"]][config - 1]
-                for p in self.manifest["params"][algorithm]
+                p.name: _number(self.tables[p.array][config - 1], p.type)
+                for p in manifest.params[pair.algorithm]
             }
-            column = lambda name: float(self.data[names.value_array(name)][config - 1])  # noqa: E731
-            targets = {t["name"]: column(t["name"]) for t in self.manifest["targets"]}
-            quantities = {e["quantity"]: column(e["quantity"]) for e in self.goal_and_bounds}
-            return Decoded(algorithm, pair["hardware"], params, targets, quantities)
-        pair = self.manifest["pairs"][int(values["pair"]) - 1]
-        algorithm = pair["algorithm"]
-        params = {p["name"]: values[p["var"]] for p in self.manifest["params"][algorithm]}
-        targets = {t["name"]: float(values[t["var"]]) for t in self.manifest["targets"]}
-        quantities = {e["quantity"]: float(values[e["var"]]) for e in self.goal_and_bounds}
-        return Decoded(algorithm, pair["hardware"], params, targets, quantities)
+            quantities = {
+                q.name: float(self.values(q.name)[config - 1]) for q in manifest.quantities
+            }
+        else:
+            pair = manifest.pairs[int(values["pair"]) - 1]
+            params = {p.name: values[p.var] for p in manifest.params[pair.algorithm]}
+            quantities = {q.name: float(values[q.var]) for q in manifest.quantities}
+        targets = {t.name: quantities[t.name] for t in manifest.targets}
+        return Decoded(pair.algorithm, pair.hardware, params, targets, quantities)
 
     def hardware_attributes(self, hardware: str) -> dict[str, float]:
-        entry = next(h for h in self.manifest["hardware"] if h["name"] == hardware)
-        return entry["attributes"]
-
-    def unit(self, target: str) -> str:
-        return next(t["unit"] for t in self.manifest["targets"] if t["name"] == target)
+        return self.manifest.hardware_entry(hardware).attributes
 
     def predict(self, algorithm: str, hardware: str, params: dict, target: str) -> float:
         x = np.array([[float(v) for v in params.values()]]).reshape(1, len(params))
         return float(self.estimator(algorithm, hardware, target).predict(x)[0])
+
+
+def _number(value: np.generic, kind: str) -> int | float:
+    """A param's value from the tables, as its declared type."""
+    return int(value) if kind == "int" else float(value)

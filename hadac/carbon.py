@@ -22,6 +22,7 @@ import pint
 
 from hadac import ast
 from hadac.errors import HadacError, Reporter
+from hadac.manifest import CarbonRecord
 from hadac.problem import HardwareInfo, Pair
 from hadac.units import factor, names_in, parse_unit
 
@@ -283,21 +284,13 @@ def catalogue_name(info: HardwareInfo) -> str:
     return info.base or info.name
 
 
-def manifest_fields(info: HardwareInfo) -> dict:
-    """What the manifest says of a catalogue entry's place: its declared hardware and its
+def place(info: HardwareInfo) -> tuple[str, str | None]:
+    """A catalogue entry's place, as the manifest records it: its declared hardware and its
     location (a code, or None when the spec gives none)."""
     location = info.strings.get("location")
-    return {
-        "declared": catalogue_name(info),
-        "location": location if isinstance(location, str) else None,
-    }
+    return catalogue_name(info), location if isinstance(location, str) else None
 
 
-def manifest_section(problem) -> dict:
+def manifest_section(problem) -> CarbonRecord:
     """Where the intensities come from, and the `--location` applied to every hardware."""
-    return {
-        "attribute": ATTRIBUTE,
-        "unit": UNIT_TEXT,
-        "source": table().source,
-        "location": problem.location,
-    }
+    return CarbonRecord(ATTRIBUTE, UNIT_TEXT, table().source, problem.location)

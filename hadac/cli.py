@@ -155,7 +155,7 @@ def _compile_or_reuse(spec: Path, output: Path | None, location: str | None):
     if compiled is not None:
         _print_diagnostics(compiled.warnings)
     else:
-        _print_recorded_warnings(build.manifest["warnings"])
+        _print_recorded_warnings(build.manifest.warnings)
     return build, compiled
 
 
@@ -192,23 +192,21 @@ def compile_command(ctx: click.Context, spec: Path, output: Path | None, as_json
         return
     out.print(
         f"compiled {spec} -> {build.directory}: {len(build.fitted)} surrogates,"
-        f" {_shape_text(build.manifest['model'])}, {build.seconds:.2f} s"
+        f" {_shape_text(build.manifest.model)}, {build.seconds:.2f} s"
     )
 
 
-def _shape_text(model: dict) -> str:
-    if model["shape"] == "enumerated":
-        return f"{model['configurations']} configurations enumerated"
+def _shape_text(model) -> str:
+    if model.shape == "enumerated":
+        return f"{model.configurations} configurations enumerated"
     return "MIP model of the surrogates' structure"
 
 
-def _size_text(surrogate: dict) -> str:
-    size = surrogate["size"]
+def _size_text(surrogate) -> str:
+    size = surrogate.size
     if "table_rows" in size:
-        return f"{surrogate['encoding']} ({size['table_rows']} rows)"
-    return (
-        f"{surrogate['encoding']} ({size['binaries']} binaries, {size['constraints']} constraints)"
-    )
+        return f"{surrogate.encoding} ({size['table_rows']} rows)"
+    return f"{surrogate.encoding} ({size['binaries']} binaries, {size['constraints']} constraints)"
 
 
 def _fmt(value: float | None, digits: int = 4) -> str:
@@ -228,33 +226,33 @@ def show(ctx: click.Context, build_dir: Path, as_json: bool) -> None:
     ctx.meta["json"] = as_json
     manifest = BuildDir(build_dir).manifest
     if as_json:
-        _emit_json(manifest)
+        _emit_json(manifest.to_json())
         return
-    model = manifest["model"]
     out.print(
-        f"[bold]{escape(manifest['spec']['name'])}[/] ({escape(manifest['spec']['file'])}):"
-        f" {_shape_text(model)}, {model['constraints']} constraints;"
-        f" hadac {manifest['versions']['hadac']},"
-        f" scikit-learn {manifest['versions']['scikit-learn']}; fitted models in"
+        f"[bold]{escape(manifest.spec.name)}[/] ({escape(manifest.spec.file)}):"
+        f" {_shape_text(manifest.model)}, {len(manifest.constraints)} constraints,"
+        f" {len(manifest.quantities)} quantities to bound or optimise;"
+        f" hadac {manifest.versions.hadac},"
+        f" scikit-learn {manifest.versions.scikit_learn}; fitted models in"
         f" {escape(str(build_dir / 'models'))}"
     )
     table = Table(title="surrogates", title_justify="left")
     for column in ("algorithm", "hardware", "target", "surrogate", "encoding", "rows", "R²", "MAE"):
         table.add_column(column, justify="right" if column in ("rows", "R²", "MAE") else "left")
-    for s in manifest["surrogates"]:
-        kind = s["kind"] + "".join(f" {k}={v}" for k, v in s["hyperparameters"].items())
+    for s in manifest.surrogates:
+        kind = s.kind + "".join(f" {k}={v}" for k, v in s.hyperparameters.items())
         table.add_row(
-            s["algorithm"],
-            s["hardware"],
-            escape(f"{s['target']} [{s['unit']}]"),
+            s.algorithm,
+            s.hardware,
+            escape(f"{s.target} [{s.unit}]"),
             kind,
             _size_text(s),
-            str(s["rows"]),
-            _fmt(s["holdout"]["r2"], 3),
-            _fmt(s["holdout"]["mae"]),
+            str(s.rows),
+            _fmt(s.holdout.r2, 3),
+            _fmt(s.holdout.mae),
         )
     out.print(table)
-    _print_recorded_warnings(manifest["warnings"])
+    _print_recorded_warnings(manifest.warnings)
 
 
 @main.command()
@@ -269,13 +267,44 @@ def show(ctx: click.Context, build_dir: Path, as_json: bool) -> None:
     "-o", "--output", type=click.Path(path_type=Path), help="Build directory when TARGET is a spec."
 )
 @location_option
+@click.option(
+    "--constraint",
+    "constraints",
+    multiple=True,
+    metavar="EXPR",
+    help="A bound for this solve, as a spec writes it: 'time <= 10 s'. It replaces the"
+    " spec's bound on the same quantity and direction, or adds one. Repeatable.",
+)
+@click.option(
+    "--drop-constraint",
+    "drops",
+    multiple=True,
+    metavar="N|TEXT",
+    help="Leave out a constraint of the spec, by number (1 is the first) or text. Repeatable.",
+)
+@click.option("--minimize", metavar="EXPR", help="Minimise this target or let instead.")
+@click.option("--maximize", metavar="EXPR", help="Maximise this target or let instead.")
 @json_option
 @click.pass_context
 def solve(
-    ctx, target: Path, solver: str | None, time_limit: float | None, output, location, as_json: bool
+    ctx,
+    target: Path,
+    solver: str | None,
+    time_limit: float | None,
+    output,
+    location,
+    constraints: tuple[str, ...],
+    drops: tuple[str, ...],
+    minimize: str | None,
+    maximize: str | None,
+    as_json: bool,
 ) -> None:
-    """Solve TARGET (a spec, compiled first, or a build directory) and verify the answer."""
+    """Solve TARGET (a spec, compiled first, or a build directory) and verify the answer.
+
+    --constraint, --drop-constraint, --minimize and --maximize ask the build another
+    question without compiling again."""
     from hadac.builddir import BuildDir
+    from hadac.query import Query, what_if
     from hadac.solve import solve_build
 
     ctx.meta["json"] = as_json
@@ -293,9 +322,11 @@ def solve(
     else:
         build, compiled = _compile_or_reuse(target, output, location)
         compile_seconds = compiled.seconds if compiled else None
-    solver = solver or build.manifest["solver"] or "cbc"
+    manifest = build.manifest
+    query = what_if(manifest, Query.of_spec(manifest), constraints, minimize, maximize, drops)
+    solver = solver or manifest.solver or "cbc"
     with err.status(f"solving with {solver}", spinner="dots"):
-        answer = solve_build(build, solver, time_limit, compile_seconds)
+        answer = solve_build(build, solver, time_limit, compile_seconds, query)
     if as_json:
         _emit_json(answer.to_json())
     else:

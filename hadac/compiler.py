@@ -1,7 +1,8 @@
 """`hadac compile`: fit every surrogate, encode, and write the build directory.
 
 The build directory holds everything a person needs to inspect or rerun the model:
-`model.mzn`, `data.dzn`, `manifest.json` and `models/*.joblib`. It is written to a
+`model.mzn`, `data.json`, `tables.npz` (enumerated models), `manifest.json` and
+`models/*.joblib`. It is written to a
 temporary sibling and renamed into place, so a failed compile never leaves a half-written
 directory and never destroys the previous build. Only a hadac build is ever replaced: a
 directory or file of the user's at the output path is refused, untouched.
@@ -9,6 +10,7 @@ directory or file of the user's at the output path is refused, untouched.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import platform
@@ -23,21 +25,37 @@ import joblib
 import numpy as np
 import sklearn
 
-from hadac import __version__, carbon, fit
+from hadac import __version__, carbon, fit, jsondata
 from hadac.builddir import (
     DATA_FILE,
-    FORMAT_VERSION,
     MANIFEST_FILE,
     MODEL_FILE,
+    TABLES_FILE,
     BuildDir,
     recorded_format,
     sha256,
+    write_tables,
 )
 from hadac.checks import load
 from hadac.encode import Encoded, encode, names
-from hadac.encode.render import dump_data
 from hadac.errors import Diagnostic, HadacError, Reporter
+from hadac.manifest import (
+    FORMAT_VERSION,
+    DataRecord,
+    HardwareRecord,
+    Holdout,
+    LetRecord,
+    Manifest,
+    ModelRecord,
+    PairRecord,
+    ParamRecord,
+    SpecRecord,
+    SurrogateRecord,
+    TargetRecord,
+    Versions,
+)
 from hadac.problem import Problem
+from hadac.units import pretty, to_json
 
 
 @dataclass
@@ -48,7 +66,7 @@ class Build:
     problem: Problem
     encoded: Encoded
     fitted: dict[tuple[str, str, str], fit.Fitted]
-    manifest: dict
+    manifest: Manifest
     warnings: list[Diagnostic]
     seconds: float
 
@@ -133,7 +151,7 @@ def compile_or_reuse(
             existing = None  # damaged: compiled again below
         if (
             existing is not None
-            and existing.manifest["carbon"]["location"] == problem.location
+            and existing.manifest.carbon.location == problem.location
             and not existing.changes(Path(spec_path))
         ):
             return existing, None
@@ -158,112 +176,115 @@ def compile_problem(
     encoded = encode(problem, fitted, models, DATA_FILE)
     directory = Path(out) if out is not None else default_directory(problem)
     manifest = _manifest(problem, encoded, fitted, models, reporter.warnings, directory)
-    _write_atomically(directory, encoded.model, encoded.data, manifest, fitted, models)
+    _write_atomically(directory, encoded, manifest, fitted, models)
     seconds = time.perf_counter() - started
     return Build(directory, problem, encoded, fitted, manifest, reporter.warnings, seconds)
 
 
 def _manifest(
     problem: Problem, encoded: Encoded, fitted, models, warnings_, directory: Path
-) -> dict:
+) -> Manifest:
     spec = problem.spec
     surrogates = []
     keys = [(p.algorithm, p.hardware, t) for p in problem.pairs for t in problem.targets]
     for (algorithm, hardware, target), encoding in zip(keys, encoded.surrogates, strict=True):
         result = fitted[(algorithm, hardware, target.name)]
         surrogates.append(
-            {
-                "algorithm": algorithm,
-                "hardware": hardware,
-                "target": target.name,
-                "column": target.column,
-                "unit": target.unit_text,
-                "kind": target.kind,
-                "hyperparameters": {
-                    k: list(v) if isinstance(v, tuple) else v for k, v in target.args.items()
-                },
-                "inputs": [p.name for p in problem.algorithm(algorithm).params],
-                **encoding,
-                "rows": result.rows,
-                "holdout": {"r2": result.r2, "mae": result.mae},
-                "model": f"models/{models[(algorithm, hardware, target.name)]}",
-                "line": target.line,
-            }
+            SurrogateRecord(
+                algorithm,
+                hardware,
+                target.name,
+                target.column,
+                target.unit_text,
+                target.kind,
+                {k: list(v) if isinstance(v, tuple) else v for k, v in target.args.items()},
+                tuple(p.name for p in problem.algorithm(algorithm).params),
+                encoding["encoding"],
+                encoding["size"],
+                result.rows,
+                Holdout(result.r2, result.mae),
+                f"models/{models[(algorithm, hardware, target.name)]}",
+                target.line,
+            )
         )
-    ranges = encoded.tables.pair_ranges if encoded.tables else [None] * len(problem.pairs)
-    return {
-        "format_version": FORMAT_VERSION,
-        "spec": {
-            "name": problem.name,
-            "file": spec.path.name,
-            "path": os.path.relpath(spec.path.resolve(), directory.resolve()),
-            "sha256": sha256(spec.path),
-        },
-        "data": [
-            {
-                "algorithm": p.algorithm,
-                "hardware": p.hardware,
-                "file": os.path.relpath(p.data_path, spec.path.parent.resolve()),
-                "sha256": sha256(p.data_path),
-                "rows": len(p.frame),
-            }
+    ranges = encoded.tables and _pair_ranges(encoded.tables["pair"])
+    return Manifest(
+        spec=SpecRecord(
+            problem.name,
+            spec.path.name,
+            os.path.relpath(spec.path.resolve(), directory.resolve()),
+            sha256(spec.path),
+        ),
+        data=tuple(
+            DataRecord(
+                p.algorithm,
+                p.hardware,
+                os.path.relpath(p.data_path, spec.path.parent.resolve()),
+                sha256(p.data_path),
+                len(p.frame),
+            )
             for p in problem.pairs
-        ],
-        "versions": {
-            "hadac": __version__,
-            "python": platform.python_version(),
-            "scikit-learn": sklearn.__version__,
-            "numpy": np.__version__,
-        },
-        "model": {
-            "file": MODEL_FILE,
-            "data": DATA_FILE,
-            "shape": encoded.shape,
-            "configurations": encoded.configurations,
-            "constraints": len(problem.bounds),
-        },
-        "hardware": [
-            {"name": h.name, "attributes": h.numbers, "line": h.line, **carbon.manifest_fields(h)}
-            for h in problem.hardware
-        ],
-        "carbon": carbon.manifest_section(problem),
-        "lets": [let.to_json() for let in problem.lets],
-        "pairs": [
-            {"algorithm": p.algorithm, "hardware": p.hardware, "configurations": r}
-            for p, r in zip(problem.pairs, ranges, strict=True)
-        ],
-        "params": {
-            a.name: [
-                {
-                    "name": p.name,
-                    "type": p.type,
-                    "var": names.param_var(a.name, p.name),
-                    "array": names.param_array(a.name, p.name),
-                }
+        ),
+        versions=Versions(
+            __version__, platform.python_version(), sklearn.__version__, np.__version__
+        ),
+        model=ModelRecord(
+            MODEL_FILE,
+            DATA_FILE,
+            encoded.shape,
+            encoded.configurations,
+            TABLES_FILE if encoded.tables is not None else None,
+        ),
+        hardware=tuple(
+            HardwareRecord(h.name, h.numbers, h.line, *carbon.place(h)) for h in problem.hardware
+        ),
+        carbon=carbon.manifest_section(problem),
+        lets=tuple(
+            LetRecord(x.name, x.text, x.line, x.unit_text, to_json(x.expr)) for x in problem.lets
+        ),
+        pairs=tuple(
+            PairRecord(p.algorithm, p.hardware, p.line, ranges[i] if ranges else None)
+            for i, p in enumerate(problem.pairs)
+        ),
+        params={
+            a.name: tuple(
+                ParamRecord(
+                    p.name,
+                    p.type,
+                    names.param_var(a.name, p.name),
+                    names.param_array(a.name, p.name),
+                )
                 for p in a.params
-            ]
+            )
             for a in problem.algorithms
         },
-        "targets": [
-            {
-                "name": t.name,
-                "column": t.column,
-                "unit": t.unit_text,
-                "kind": t.kind,
-                "var": names.target_var(t.name),
-                "line": t.line,
-            }
+        targets=tuple(
+            TargetRecord(t.name, t.column, t.unit_text, t.kind, names.target_var(t.name), t.line)
             for t in problem.targets
-        ],
-        "solver": problem.solver,
-        "objective": encoded.objective,
-        "constraints": encoded.constraints,
-        "surrogates": surrogates,
-        "warnings": [d.format() for d in warnings_],
-    }
+        ),
+        attribute_units={
+            name: pretty(unit)
+            for name, unit in problem.attribute_units.items()
+            if name not in {t.name for t in problem.targets}
+        },
+        quantities=tuple(encoded.quantities),
+        solver=problem.solver,
+        objective=encoded.objective,
+        constraints=tuple(encoded.constraints),
+        surrogates=tuple(surrogates),
+        warnings=tuple(d.format() for d in warnings_),
+    )
 
 
-def _write_atomically(directory: Path, model_text, data, manifest, fitted, models) -> None:
+def _pair_ranges(pair: np.ndarray) -> list[tuple[int, int]]:
+    """The first and last configuration (from 1) of each pair, from the pair of each."""
+    return [
+        (int(np.argmax(pair == index)) + 1, int(len(pair) - np.argmax(pair[::-1] == index)))
+        for index in range(1, int(pair.max()) + 1)
+    ]
+
+
+def _write_atomically(directory: Path, encoded: Encoded, manifest, fitted, models) -> None:
     """Write into a temporary sibling, then swap it in; the old build goes only on success.
 
     The manifest written last records the hash of every other file, so that a build whose
@@ -271,26 +292,35 @@ def _write_atomically(directory: Path, model_text, data, manifest, fitted, model
     """
     _refuse_to_replace(directory)
     try:
-        _write_and_swap(directory.resolve(), model_text, data, manifest, fitted, models)
+        _write_and_swap(directory.resolve(), encoded, manifest, fitted, models)
     except OSError as err:
         raise HadacError(f"cannot write the build {directory}: {err.strerror or err}") from None
 
 
-def _write_and_swap(directory: Path, model_text, data, manifest, fitted, models) -> None:
+def _write_and_swap(directory: Path, encoded: Encoded, manifest: Manifest, fitted, models) -> None:
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
     try:
         _readable_by_all(staging)
-        (staging / MODEL_FILE).write_text(model_text)
-        (staging / DATA_FILE).write_text(dump_data(data))
+        (staging / MODEL_FILE).write_text(encoded.model)
+        (staging / DATA_FILE).write_text(jsondata.dumps(encoded.data))
+        if encoded.tables is not None:
+            write_tables(staging / TABLES_FILE, encoded.tables)
         (staging / "models").mkdir()
         for key, name in sorted(models.items()):
             joblib.dump(fitted[key].estimator, staging / "models" / name)
-        manifest["model"]["sha256"] = sha256(staging / MODEL_FILE)
-        manifest["model"]["data_sha256"] = sha256(staging / DATA_FILE)
-        for surrogate in manifest["surrogates"]:
-            surrogate["model_sha256"] = sha256(staging / surrogate["model"])
-        (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
+        model = dataclasses.replace(
+            manifest.model,
+            sha256=sha256(staging / MODEL_FILE),
+            data_sha256=sha256(staging / DATA_FILE),
+            tables_sha256=sha256(staging / TABLES_FILE) if encoded.tables is not None else None,
+        )
+        surrogates = tuple(
+            dataclasses.replace(s, model_sha256=sha256(staging / s.model))
+            for s in manifest.surrogates
+        )
+        manifest = dataclasses.replace(manifest, model=model, surrogates=surrogates)
+        (staging / MANIFEST_FILE).write_text(json.dumps(manifest.to_json(), indent=2) + "\n")
         old = None
         if directory.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{directory.name}.old.", dir=directory.parent))

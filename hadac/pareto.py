@@ -1,10 +1,9 @@
 """`hadac pareto`: the trade-off between two objectives, by epsilon-constraint solves.
 
-The spec is compiled once, with the first objective as its goal and one more constraint,
-`second <= epsilon`, whose bound each solve rewrites in a variant of the model text (as
-`solve.explain_infeasible` drops constraints). Each point is a lexicographic optimum: the
-least first objective under the epsilon, then the least second objective at that first
-value, so no point is dominated. The epsilon levels are first spread evenly between the
+The spec is compiled once, and every solve is a query to that one build: the spec's
+constraints, `second <= epsilon` and an objective, as data. Each point is a lexicographic
+optimum: the least first objective under the epsilon, then the least second objective at
+that first value, so no point is dominated. The epsilon levels are first spread evenly between the
 two extremes; the gaps between neighbours are then closed by asking for the best point
 strictly below each one's second objective, which, when it is the next known point, proves
 that nothing lies between. With enough `--points` the front is therefore complete: every
@@ -15,69 +14,51 @@ Every point is verified against the fitted models exactly as `hadac solve` verif
 from __future__ import annotations
 
 import csv
-import dataclasses
-import math
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from hadac import runtime
+from hadac import instance, runtime
 from hadac.builddir import BuildDir
-from hadac.encode import names
 from hadac.errors import HadacError
-from hadac.problem import Bound, Goal, Problem
-from hadac.solve import Point, close, evaluate_point, verify
-from hadac.units import Lowered, Var
+from hadac.manifest import Manifest
+from hadac.numbers import kept, plain
+from hadac.query import Limit, Objective, Query
+from hadac.solve import Point, check_solver, close, run
 
-OPEN = 1e300  # the epsilon bound as compiled: no limit until a solve sets one
-TOLERANCE = 1e-9  # how far below a value a MIP's "strictly less" asks for, relative
+TOLERANCE = instance.TOLERANCE  # how far past a MIP's optimum a tie may lie, relative
 
 
 @dataclass(frozen=True)
 class Axis:
-    """One objective of the front: a target or a let, minimized."""
+    """One objective of the front: a target or a let of the build, minimized."""
 
     name: str
-    expr: Lowered
     unit: str
     line: int
 
 
-def axes(problem: Problem, names: list[str]) -> tuple[Axis, Axis]:
-    """The two objectives named on the command line, each a target or a let of the spec."""
+def axes(manifest: Manifest, names: list[str]) -> tuple[Axis, Axis]:
+    """The two objectives named on the command line, each a target or a let of the build."""
     if len(names) != 2 or len(set(names)) != 2:
         raise HadacError("--objectives takes two different names, e.g. emissions,time")
+    known = {q.name: q for q in manifest.quantities if q.kind in ("target", "let")}
     out = []
     for name in names:
-        target = next((t for t in problem.targets if t.name == name), None)
-        let = next((x for x in problem.lets if x.name == name), None)
-        if target is not None:
-            out.append(Axis(name, Var(name), target.unit_text, target.line))
-        elif let is not None:
-            out.append(Axis(name, let.expr, let.unit_text, let.line))
-        else:
-            known = [t.name for t in problem.targets] + [x.name for x in problem.lets]
-            raise HadacError(
-                f"unknown objective '{name}': expected a target or let of the spec"
-                f" ({', '.join(known)})"
+        if name not in known:
+            lets = {x.name for x in manifest.lets}
+            why = (
+                f"let '{name}' is not affine in the targets on each hardware, which this MIP"
+                " model cannot bound"
+                if name in lets
+                else "expected a target or let of the spec"
             )
+            listed = ", ".join(known)
+            raise HadacError(f"unknown objective '{name}': {why} ({listed})")
+        out.append(Axis(name, known[name].unit, known[name].line))
     return out[0], out[1]
-
-
-def adapt(problem: Problem, first: Axis, second: Axis) -> Problem:
-    """The problem whose model the front is computed on: goal `minimize first`, and the
-    spec's constraints plus `second <= epsilon` (open until a solve sets it)."""
-    unit_of = {**problem.attribute_units, **{x.name: x.unit for x in problem.lets}}
-    goal = Goal(
-        "minimize", first.expr, unit_of.get(first.name), f"minimize {first.name}", first.line
-    )
-    epsilon = Bound(
-        second.expr, "<=", OPEN, unit_of.get(second.name), f"{second.name} <= epsilon", second.line
-    )
-    return dataclasses.replace(problem, goal=goal, bounds=[*problem.bounds, epsilon])
 
 
 @dataclass
@@ -132,94 +113,45 @@ class Front:
 
 
 class _Solver:
-    """Solves variants of one compiled model: lexicographic minima under an epsilon."""
+    """Asks one build for lexicographic minima under the spec's constraints and an epsilon."""
 
     def __init__(self, build: BuildDir, solver: str, time_limit: float | None):
         self.build, self.solver, self.time_limit = build, solver, time_limit
-        self.enumerated = build.manifest["model"]["shape"] == "enumerated"
-        self.text = build.model_path.read_text()
-        manifest = build.manifest
-        self.goal = manifest["objective"]
-        self.epsilon = manifest["constraints"][-1]
+        self.spec = Query(Query.of_spec(build.manifest).limits)  # the spec's constraints
         self.solves = 0
-        # The model without its epsilon constraint and solve item: each variant adds its own.
-        lines = self.text.split("\n")
-        index = max(i for i, line in enumerate(lines) if line == self.epsilon["mzn"])
-        lines[index] = "% epsilon: set per solve below"
-        self.base = re.sub(r"^solve .*;$", "", "\n".join(lines), flags=re.M)
 
-    def _at_most(self, entry: dict, value: float, strict: bool) -> str | None:
-        """A constraint `quantity <= value` (or `<`), None when nothing can meet it."""
-        if self.enumerated:
-            distinct = np.unique(np.asarray(self.build.data[names.value_array(entry["quantity"])]))
-            rank = int(np.searchsorted(distinct, value, side="left" if strict else "right"))
-            return None if rank == 0 else f"constraint {entry['var']} <= {rank};"
-        step = TOLERANCE * max(abs(value), 1e-300)
-        limit = value - step if strict else value + step
-        return f"constraint {entry['var']} <= {limit!r};"
-
-    def _minimize(self, entry: dict) -> str:
-        """The solve item; a MIP objective is scaled to about 1, as compile scales its own
-        goal, so that the solver's absolute tolerances do not swamp small values."""
-        if self.enumerated:
-            return f"solve minimize {entry['var']};"
-        found = re.search(rf"^var (\S+)\.\.(\S+): {re.escape(entry['var'])} ", self.text, re.M)
-        magnitude = max(abs(float(found[1])), abs(float(found[2]))) if found else 0.0
-        scale = 10.0 ** -math.floor(math.log10(magnitude)) if magnitude > 0 else 1.0
-        return f"solve minimize {scale!r} * {entry['var']};"
-
-    def _run(
-        self, extra: list[str], goal: dict, solve_item: str | None = None
-    ) -> tuple[Point | None, bool]:
-        solve_item = solve_item or self._minimize(goal)
-        variant = self.base + "\n" + "\n".join([*extra, solve_item]) + "\n"
+    def _run(self, query: Query) -> tuple[Point | None, bool]:
         self.solves += 1
-        result = runtime.solve(
-            [self.build.data_path], self.solver, self.time_limit, model_text=variant
-        )
+        result, point = run(self.build, query, self.solver, self.time_limit, self.spec)
         if result.interrupted:
             raise KeyboardInterrupt  # the sweep stops; `trace` keeps the points found so far
-        if not result.values:
+        if point is None:
             if result.status not in ("INFEASIBLE", "UNKNOWN"):
                 raise HadacError(f"{self.solver} returned {result.status} without a solution")
             if result.status == "UNKNOWN":
                 raise HadacError(f"{self.solver} found no solution within the time limit")
             return None, True
-        point = evaluate_point(self.build, result.values)
-        verify(self.build, point)
         return point, result.status == "OPTIMAL"
 
-    def lexmin(self, first: dict, second: dict, below: float | None, strict: bool = False):
+    def lexmin(self, first: str, second: str, below: float | None, strict: bool = False):
         """The least `first`, then the least `second` at that value, with `second` at most
         (or strictly below) `below`; None when no configuration qualifies."""
-        extra = []
+        limits = self.spec.limits
         if below is not None:
-            limit = self._at_most(second, below, strict)
-            if limit is None:
-                return None
-            extra.append(limit)
-        combined = self._combined(first, second)
-        if combined is not None:  # one solve: both ranks in one integer objective
-            point, proven = self._run(extra, first, combined)
+            text = f"{second} {'<' if strict else '<='} {below!r}"
+            limits += (Limit(second, "<=", below, text, strict=strict),)
+        if instance.combined_fits(self.build, first, second):  # one solve, ranks combined
+            point, proven = self._run(Query(limits, Objective(first, "minimize", "", second)))
             return None if point is None else (point, proven)
-        point, proven = self._run(extra, first)
+        point, proven = self._run(Query(limits, Objective(first, "minimize", "")))
         if point is None:
             return None
-        best = point.solver.quantities[first["quantity"]]
-        tie = self._at_most(first, best, strict=False)
-        again, proven_again = self._run([*extra, tie], second)
+        best = point.solver.quantities[first]
+        if not self.build.enumerated:  # the MIP's optimum is within its tolerances
+            best += TOLERANCE * max(abs(best), 1e-300)
+        tie = Limit(first, "<=", best, f"{first} <= {best!r}")
+        again, proven_again = self._run(Query((*limits, tie), Objective(second, "minimize", "")))
         return (again or point), proven and proven_again
-
-    def _combined(self, first: dict, second: dict) -> str | None:
-        """In the enumerated model, `rank1 * (D2 + 1) + rank2` orders configurations by the
-        first objective, then the second, when it fits the 32-bit integers of CP solvers."""
-        if not self.enumerated:
-            return None
-        d1 = int(max(self.build.data[names.rank_array(first["quantity"])]))
-        d2 = int(max(self.build.data[names.rank_array(second["quantity"])]))
-        if d1 * (d2 + 1) + d2 >= 2**31 - 1:
-            return None
-        return f"solve minimize {first['var']} * {d2 + 1} + {second['var']};"
 
 
 def compute(
@@ -231,33 +163,31 @@ def compute(
     location: str | None = None,
     directory: Path | None = None,
 ) -> tuple[Front, list, Path]:
-    """Compile SPEC once for the two objectives (into `directory`/build, by default
-    `build/<spec>-pareto/build`) and trace their front; returns the front, the compile's
-    warnings and the directory."""
+    """Compile SPEC (into `directory`/build, by default `build/<spec>-pareto/build`, reused
+    while it is up to date) and trace the front of two of its targets or lets; returns the
+    front, the compile's warnings and the directory."""
     from hadac.checks import load
-    from hadac.compiler import compile_problem
+    from hadac.compiler import compile_or_reuse, default_directory
 
     started = time.perf_counter()
-    problem, reporter = load(spec, location)
-    first, second = axes(problem, objectives)
-    adapted = adapt(problem, first, second)
-    suffix = f"@{location}" if location else ""
-    directory = directory or Path("build") / f"{problem.name}{suffix}-pareto"
-    compiled = compile_problem(adapted, reporter, directory / "build")
-    solver = solver or problem.solver or "cbc"
-    if compiled.manifest["model"]["shape"] == "mip" and runtime.FAMILY[solver] == "CP":
-        raise HadacError(
-            f"{solver} is a CP solver and this spec compiles to a MIP model; use cbc or highs"
-        )
-    front = trace(BuildDir(compiled.directory), first, second, solver, points, time_limit)
+    problem, _ = load(spec, location)
+    directory = directory or default_directory(problem).with_name(
+        default_directory(problem).name + "-pareto"
+    )
+    build, compiled = compile_or_reuse(spec, directory / "build", location)
+    first, second = axes(build.manifest, objectives)
+    solver = solver or build.manifest.solver or "cbc"
+    check_solver(build, solver)
+    front = trace(build, first, second, solver, points, time_limit)
     front.seconds = time.perf_counter() - started
-    return front, compiled.warnings, directory
+    warnings = compiled.warnings if compiled is not None else []
+    return front, warnings, directory
 
 
 def trace(
     build: BuildDir, first: Axis, second: Axis, solver: str, points: int, time_limit: float | None
 ) -> Front:
-    """The front on a build made by `adapt`; Ctrl-C stops it with the points found so far."""
+    """The front of two quantities of a build; Ctrl-C stops it with the points found so far."""
     if points < 2:
         raise HadacError("--points must be at least 2")
     engine = _Solver(build, solver, time_limit)
@@ -273,15 +203,13 @@ def trace(
 
 def _sweep(front: Front, engine: _Solver, points: int) -> None:
     """Extremes, evenly spread epsilons, then gaps, adding each new point to `front`."""
-    goal, epsilon = engine.goal, engine.epsilon
+    goal, epsilon = front.first.name, front.second.name
 
     def add(found) -> FrontPoint | None:
         if found is None:
             return None
         point, proven = found
-        entry = FrontPoint(
-            point.quantities[goal["quantity"]], point.quantities[epsilon["quantity"]], point, proven
-        )
+        entry = FrontPoint(point.quantities[goal], point.quantities[epsilon], point, proven)
         for known in front.points:
             if close(known.first, entry.first) and close(known.second, entry.second):
                 return known
@@ -289,7 +217,7 @@ def _sweep(front: Front, engine: _Solver, points: int) -> None:
         return entry
 
     def solver_value(p: FrontPoint) -> float:
-        return p.point.solver.quantities[epsilon["quantity"]]
+        return p.point.solver.quantities[epsilon]
 
     low_first = add(engine.lexmin(goal, epsilon, None))
     if low_first is None:
@@ -335,12 +263,8 @@ def _sweep(front: Front, engine: _Solver, points: int) -> None:
 def label(point: Point) -> str:
     """`hardware/algorithm/params`, the location after an @ when it was chosen."""
     where = f"{point.declared}@{point.location}" if point.location_chosen else point.hardware
-    params = ",".join(f"{k}={_number(v)}" for k, v in point.params.items())
+    params = ",".join(f"{k}={plain(v)}" for k, v in point.params.items())
     return f"{where}/{point.algorithm}" + (f"/{params}" if params else "")
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:.6g}"
 
 
 def write_csv(front: Front, path: Path) -> None:
@@ -367,23 +291,17 @@ def write_csv(front: Front, path: Path) -> None:
             point = p.point
             writer.writerow(
                 [
-                    _figure(p.first),
-                    _figure(p.second),
+                    kept(p.first),
+                    kept(p.second),
                     point.declared or point.hardware,
                     point.location or "",
                     point.algorithm,
-                    *(_number(point.params[k]) if k in point.params else "" for k in params),
-                    *(_figure(point.predicted[t]) for t in targets),
-                    *(_figure(point.lets[x]) for x in lets),
+                    *(plain(point.params[k]) if k in point.params else "" for k in params),
+                    *(kept(point.predicted[t]) for t in targets),
+                    *(kept(point.lets[x]) for x in lets),
                     label(point),
                 ]
             )
-
-
-def _figure(value: float) -> str:
-    """12 significant digits: every digit a measurement can carry, none of the binary noise
-    that arithmetic on floats adds (24.0034, not 24.003400000000003)."""
-    return f"{value:.12g}"
 
 
 def plot(front: Front, path: Path, title: str | None = None) -> None:
@@ -442,4 +360,4 @@ def write(front: Front, directory: Path) -> tuple[Path, Path]:
     return csv_path, png_path
 
 
-__all__ = ["Axis", "Front", "FrontPoint", "adapt", "axes", "compute", "label", "trace", "write"]
+__all__ = ["Axis", "Front", "FrontPoint", "axes", "compute", "label", "trace", "write"]

@@ -48,13 +48,21 @@ _TERMINAL_NAMES = {
 # Operators nested deeper than this in one expression are refused before any pass that
 # recurses over expressions (Lark's transformer, lowering, evaluation) can overflow.
 MAX_DEPTH = 100
+# Rules that parse on their own, for what a command line or a request says about a build.
+FRAGMENTS = ("bound", "expr")
 _OPERATORS = {"binary", "negate"}
 
 
 @cache
 def _lark() -> Lark:
     grammar = (resource_dir("grammar") / "hada.lark").read_text()
-    return Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=True)
+    return Lark(
+        grammar,
+        parser="lalr",
+        lexer="contextual",
+        propagate_positions=True,
+        start=["start", *FRAGMENTS],
+    )
 
 
 def _pos(item: Token | object) -> ast.Pos:
@@ -228,6 +236,9 @@ class _ToAst(Transformer):
             left, str(op), right, ast.Pos(meta.line, meta.column), _pos(op), level, level_pos
         )
 
+    def bound(self, meta, items):
+        return self.constraint(meta, items)
+
     def confidence(self, meta, items):
         return float(self._finite(items[0], _number(items[0]))), _pos(items[0])
 
@@ -312,7 +323,7 @@ def parse(source: str, path: Path | str = "<spec>") -> ast.Spec:
     """Parse spec text; raises `HadacError` with a located diagnostic on a syntax error."""
     path = Path(path)
     try:
-        tree = _lark().parse(source)
+        tree = _lark().parse(source, start="start")
     except UnexpectedInput as err:
         raise HadacError(_syntax_error(err, path, source)) from None
     too_deep = _too_deep(tree, path, source)
@@ -323,6 +334,24 @@ def parse(source: str, path: Path | str = "<spec>") -> ast.Spec:
     if transformer.errors:
         raise HadacError(transformer.errors)
     return spec
+
+
+def parse_fragment(text: str, rule: str, where: str) -> ast.Expr | ast.Constraint:
+    """One `bound` (`time <= 10 s`) or `expr` given outside a spec, e.g. on the command line;
+    errors are located in the text itself, as `--constraint:1:8`."""
+    path = Path(where)
+    try:
+        tree = _lark().parse(text, start=rule)
+    except UnexpectedInput as err:
+        raise HadacError(_syntax_error(err, path, text)) from None
+    too_deep = _too_deep(tree, path, text)
+    if too_deep:
+        raise HadacError(too_deep)
+    transformer = _ToAst(path, text)
+    node = transformer.transform(tree)
+    if transformer.errors:
+        raise HadacError(transformer.errors)
+    return node
 
 
 def parse_file(path: Path | str) -> ast.Spec:

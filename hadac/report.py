@@ -22,6 +22,7 @@ import jinja2
 from hadac import __version__, carbon
 from hadac.builddir import BuildDir
 from hadac.compiler import Build, compile_spec
+from hadac.numbers import plain
 from hadac.resources import templates
 from hadac.solve import Answer, solve_build
 
@@ -113,33 +114,23 @@ def fit_figures(build: Build) -> list[dict]:
 
 def _hardware(build: Build) -> list[dict]:
     rows = []
-    for entry in build.manifest["hardware"]:
-        attributes = {k: v for k, v in entry["attributes"].items() if k != carbon.ATTRIBUTE}
+    for entry in build.manifest.hardware:
+        attributes = {k: v for k, v in entry.attributes.items() if k != carbon.ATTRIBUTE}
         rows.append(
             {
-                "name": entry["name"],
-                "declared": entry.get("declared", entry["name"]),
-                "location": entry.get("location") or "",
-                "country": carbon.table().names.get(entry.get("location") or "", ""),
-                "intensity": entry["attributes"].get(carbon.ATTRIBUTE),
+                "name": entry.name,
+                "declared": entry.declared,
+                "location": entry.location or "",
+                "country": carbon.table().names.get(entry.location or "", ""),
+                "intensity": entry.attributes.get(carbon.ATTRIBUTE),
                 "attributes": ", ".join(f"{k} = {v:g}" for k, v in attributes.items()),
             }
         )
     return rows
 
 
-def _margins(build: Build) -> list[dict]:
-    out = []
-    for entry in build.manifest["constraints"]:
-        if "confidence" in entry:
-            out.append(
-                {
-                    "text": entry["text"],
-                    "unit": entry["unit"],
-                    "margins": entry["margins"],
-                }
-            )
-    return out
+def _margins(build: Build) -> list:
+    return [c for c in build.manifest.constraints if c.confidence is not None]
 
 
 def _front(front) -> dict | None:
@@ -174,13 +165,8 @@ def _environment() -> jinja2.Environment:
     return templates({"num": _num}, html=True)
 
 
-def _num(value: float | None, digits: int = 6) -> str:
-    if value is None:
-        return "–"
-    value = float(value)
-    if value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return f"{value:.{digits}g}"
+def _num(value: float | None) -> str:
+    return "–" if value is None else plain(float(value))
 
 
 def render(report: Report) -> str:
@@ -198,7 +184,7 @@ def render(report: Report) -> str:
             generated=datetime.date.today().isoformat(),
             manifest=build.manifest,
             hardware=_hardware(build),
-            carbon=build.manifest.get("carbon"),
+            carbon=build.manifest.carbon,
             fits=fit_figures(build),
             margins=_margins(build),
             answer=answer,
@@ -222,15 +208,14 @@ def make(
     """Compile, solve (and trace a front when asked), then write the page to `output`."""
     build = compile_spec(spec, build_dir, location)
     chosen = solver or build.problem.solver or "cbc"
-    answer = solve_build(BuildDir(build.directory), chosen, time_limit, build.seconds)
+    compiled = BuildDir(build.directory)
+    answer = solve_build(compiled, chosen, time_limit, build.seconds)
     front = None
     if pareto_objectives:
         from hadac import pareto
 
-        beside = build.directory.parent / f"{build.directory.name}-pareto"
-        front, _, _ = pareto.compute(
-            spec, pareto_objectives, points, chosen, time_limit, location, beside
-        )
+        first, second = pareto.axes(compiled.manifest, pareto_objectives)
+        front = pareto.trace(compiled, first, second, chosen, points, time_limit)
     report = Report(build, answer, front)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(render(report), encoding="utf-8")

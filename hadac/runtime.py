@@ -185,12 +185,14 @@ def solve(
     time_limit: float | None = None,
     model_text: str | None = None,
     on_solution: Callable[[dict], None] | None = None,
+    flags: dict[str, str] | None = None,
 ) -> SolveResult:
     """Solve a model (its files, or `model_text` plus data files) with one of hadac's solvers.
 
     Intermediate solutions are kept as they stream in (and passed to `on_solution`), so a
     time limit or Ctrl-C still yields the best solution found, reported as FEASIBLE. The
-    solver process is terminated when the solve is cancelled.
+    solver process is terminated when the solve is cancelled. `flags` go to MiniZinc as
+    `--name value`.
     """
     info = solver_info(solver)
     driver = _driver(info.driver)
@@ -205,7 +207,9 @@ def solve(
 
     async def run() -> None:
         limit = timedelta(seconds=time_limit) if time_limit else None
-        async for result in instance.solutions(time_limit=limit, intermediate_solutions=True):
+        async for result in instance.solutions(
+            time_limit=limit, intermediate_solutions=True, **(flags or {})
+        ):
             best.statistics.update(result.statistics)
             if result.solution is not None:
                 best.values = dict(vars(result.solution))

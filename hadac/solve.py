@@ -1,4 +1,4 @@
-"""`hadac solve`: run MiniZinc on a build, verify the answer, explain infeasibility.
+"""`hadac solve`: ask a build a query, verify the answer, explain infeasibility.
 
 The solver only picks a configuration. What hadac reports about it comes from the fitted
 estimators' `predict`, never from the solver: the tables the solver saw must agree with
@@ -9,17 +9,31 @@ answer is an error naming the surrogate or constraint at fault.
 from __future__ import annotations
 
 import itertools
-import re
+import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from hadac import conformal, runtime
+import numpy as np
+
+from hadac import instance, jsondata, runtime
 from hadac.builddir import BuildDir, Decoded
 from hadac.errors import HadacError
+from hadac.numbers import plain
+from hadac.query import Limit, Objective, Query
 from hadac.units import evaluate, from_json
 
 FORMAT_VERSION = 1
 TOLERANCE = 1e-6
+# Measured on the MIP model of specs/structure.hada: with its preprocessing on, COIN-BC 2.10
+# proved wrong optima for some objectives (maximize memory: 197.7 MB as OPTIMAL, where a
+# configuration of 199.2 MB meets every bound), and a different one for each scaling of the
+# same objective. Without preprocessing it found every optimum of 50 random queries.
+MIP_FLAGS = {"cbc": {"cbcArgs": "-preprocess off"}}
+# MIP solvers hold constraints to absolute tolerances (about 1e-9 here), which a target valued
+# near 1e-5 (emissions in kg) cannot meet relatively: a MIP model's values agree with
+# `predict` within 1e-6 relative or this much absolute.
+MIP_ABSOLUTE = 1e-8
 
 
 def close(a: float, b: float, tolerance: float = TOLERANCE) -> bool:
@@ -47,32 +61,26 @@ class Point:
         return self.declared is not None and self.declared != self.hardware
 
     def label(self) -> str:
-        params = ", ".join(f"{k} = {_number(v)}" for k, v in self.params.items())
+        params = ", ".join(f"{k} = {plain(v)}" for k, v in self.params.items())
         where = f"{self.declared} in {self.location}" if self.location_chosen else self.hardware
         return f"{self.algorithm} on {where}" + (f", {params}" if params else "")
 
 
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:.6g}"
-
-
 def evaluate_point(build: BuildDir, values: dict) -> Point:
-    """Decode the solver's values, predict every target there, recompute goal and bounds."""
+    """Decode the solver's values, predict every target there, recompute every quantity."""
+    manifest = build.manifest
     decoded = build.decode(values)
     algorithm, hardware, params = decoded.algorithm, decoded.hardware, decoded.params
     predicted = {
-        t["name"]: build.predict(algorithm, hardware, params, t["name"])
-        for t in build.manifest["targets"]
+        t.name: build.predict(algorithm, hardware, params, t.name) for t in manifest.targets
     }
     values = {**build.hardware_attributes(hardware), **predicted}
-    quantities = {
-        e["quantity"]: float(evaluate(from_json(e["expr"]), values)) for e in build.goal_and_bounds
-    }
-    lets = {
-        let["name"]: float(evaluate(from_json(let["expr"]), values))
-        for let in build.manifest.get("lets", ())
-    }
-    entry = next(h for h in build.manifest["hardware"] if h["name"] == hardware)
+    with np.errstate(all="ignore"):
+        quantities = {
+            q.name: float(evaluate(from_json(q.expr), values)) for q in manifest.quantities
+        }
+        lets = {x.name: float(evaluate(from_json(x.expr), values)) for x in manifest.lets}
+    entry = manifest.hardware_entry(hardware)
     return Point(
         algorithm,
         hardware,
@@ -81,63 +89,64 @@ def evaluate_point(build: BuildDir, values: dict) -> Point:
         quantities,
         decoded,
         lets,
-        entry.get("declared"),
-        entry.get("location"),
+        entry.declared,
+        entry.location,
     )
 
 
-def verify(build: BuildDir, point: Point) -> list[dict]:
-    """Check the solver's values against `predict` and the constraints on predicted values.
+def verify(build: BuildDir, query: Query, point: Point) -> list[dict]:
+    """Check the solver's values against `predict` and the query's limits on predicted values.
 
-    Returns one row per constraint (value, bound, holds); raises `HadacError` on any
-    disagreement beyond the tolerance or any violated constraint.
+    Returns one row per limit (value, bound, holds); raises `HadacError` on any
+    disagreement beyond the tolerance or any violated limit.
     """
     problems = []
+
+    def agree(said: float, value: float) -> bool:
+        return close(said, value) or (not build.enumerated and abs(said - value) <= MIP_ABSOLUTE)
+
     for target, value in point.predicted.items():
         said = point.solver.targets[target]
-        if not close(said, value):
-            model = next(
-                s["model"]
-                for s in build.manifest["surrogates"]
-                if (s["algorithm"], s["hardware"], s["target"])
-                == (point.algorithm, point.hardware, target)
-            )
+        if not agree(said, value):
+            model = build.manifest.surrogate(point.algorithm, point.hardware, target).model
             problems.append(
                 f"surrogate '{target}' of {point.algorithm} on {point.hardware} ({model}):"
                 f" the model gives {said!r} but predict gives {value!r}"
             )
-    for entry in build.goal_and_bounds:
-        said, value = (
-            point.solver.quantities[entry["quantity"]],
-            point.quantities[entry["quantity"]],
-        )
-        if not close(said, value):
+    for q in build.manifest.quantities:
+        said, value = point.solver.quantities[q.name], point.quantities[q.name]
+        if q.kind != "target" and not agree(said, value):
             problems.append(
-                f"line {entry['line']}: '{entry['text']}': the model gives {said!r}"
+                f"line {q.line}: '{q.text}': the model gives {said!r}"
                 f" but the predictions give {value!r}"
             )
     rows = []
-    for entry in build.manifest["constraints"]:
-        value = point.quantities[entry["quantity"]]
-        margin = conformal.margin_for(entry, point.algorithm, point.hardware)
-        holds = conformal.holds(entry, value, margin)
-        row = {**_constraint_view(entry), "value": value, "holds": holds}
-        if "confidence" in entry:
-            row.update(confidence=entry["confidence"], margin=margin)
+    for limit in query.limits:
+        value = point.quantities[limit.quantity]
+        margin = limit.margin(point.algorithm, point.hardware)
+        holds = limit.holds(value, margin)
+        row = {
+            "text": limit.text,
+            "line": limit.line,
+            "op": limit.op,
+            "bound": limit.bound,
+            "unit": limit.unit,
+            "value": value,
+            "holds": holds,
+        }
+        if limit.confidence is not None:
+            row.update(confidence=limit.confidence, margin=margin)
         rows.append(row)
         if not holds:
-            with_margin = f" with margin {margin!r}" if "confidence" in entry else ""
+            where = f"line {limit.line}: " if limit.line else ""
+            with_margin = f" with margin {margin!r}" if limit.confidence is not None else ""
             problems.append(
-                f"line {entry['line']}: '{entry['text']}' is violated by the answer:"
-                f" {value!r} {entry['unit']}{with_margin}"
+                f"{where}'{limit.text}' is violated by the answer:"
+                f" {value!r} {limit.unit}{with_margin}".rstrip()
             )
     if problems:
         raise HadacError("the solver's answer failed verification:\n  " + "\n  ".join(problems))
     return rows
-
-
-def _constraint_view(entry: dict) -> dict:
-    return {k: entry[k] for k in ("text", "line", "op", "bound", "unit")}
 
 
 @dataclass
@@ -145,15 +154,19 @@ class Answer:
     status: str  # OPTIMAL, FEASIBLE, INFEASIBLE, UNKNOWN
     solver: str
     where: str
+    query: Query
     point: Point | None
     objective: float | None
     constraints: list[dict]
     timings: dict[str, float | None]
     units: dict[str, str]
-    objective_text: str | None = None
     objective_unit: str | None = None
     explanations: list[str] = field(default_factory=list)
     interrupted: bool = False
+
+    @property
+    def objective_text(self) -> str | None:
+        return self.query.objective.text if self.query.objective else None
 
     @property
     def exit_code(self) -> int:
@@ -168,6 +181,7 @@ class Answer:
         return {
             "format_version": FORMAT_VERSION,
             "status": self.status,
+            "query": self.query.to_json(),
             "objective": self.objective,
             "objective_unit": self.objective_unit,
             "choice": (
@@ -192,31 +206,60 @@ class Answer:
         }
 
 
-def solve_build(
-    build: BuildDir,
-    solver: str,
-    time_limit: float | None = None,
-    compile_seconds: float | None = None,
-) -> Answer:
-    """Solve, verify, and on infeasibility explain each constraint."""
-    if build.manifest["model"]["shape"] == "mip" and runtime.FAMILY[solver] == "CP":
+def check_solver(build: BuildDir, solver: str) -> None:
+    """A CP solver cannot take a MIP model: said before anything runs."""
+    if build.manifest.model.shape == "mip" and runtime.FAMILY[solver] == "CP":
         raise HadacError(
             f"{solver} is a CP solver and this model encodes the surrogates' structure with"
             " continuous variables, which CP solvers do not handle reliably; use cbc or highs"
             " (or give every param a finite domain, so that hadac enumerates)"
         )
+
+
+def run(
+    build: BuildDir,
+    query: Query,
+    solver: str,
+    time_limit: float | None = None,
+    verified: Query | None = None,
+) -> tuple[runtime.SolveResult, Point | None]:
+    """One solve of the build's model with the query's data; the point found, verified
+    against the limits of `verified` (by default the query's own)."""
+    with tempfile.TemporaryDirectory(prefix="hadac-query-") as folder:
+        path = Path(folder) / "query.json"
+        path.write_text(jsondata.dumps(instance.data(build, query)))
+        flags = {} if build.enumerated else MIP_FLAGS.get(solver)
+        files = [build.model_path, build.data_path, path]
+        result = runtime.solve(files, solver, time_limit, flags=flags)
+    if not result.values:
+        return result, None
+    point = evaluate_point(build, result.values)
+    verify(build, verified or query, point)
+    return result, point
+
+
+def solve_build(
+    build: BuildDir,
+    solver: str,
+    time_limit: float | None = None,
+    compile_seconds: float | None = None,
+    query: Query | None = None,
+) -> Answer:
+    """Solve a query (the spec's own by default), verify, and on infeasibility explain."""
+    check_solver(build, solver)
+    manifest = build.manifest
+    query = query if query is not None else Query.of_spec(manifest)
     info = runtime.solver_info(solver)
     started = time.perf_counter()
-    result = runtime.solve([build.model_path, build.data_path], solver, time_limit)
+    result, point = run(build, query, solver, time_limit)
     wall = time.perf_counter() - started
-    goal = build.manifest["objective"]
-    units = {t["name"]: t["unit"] for t in build.manifest["targets"]}
-    units.update({let["name"]: let["unit"] for let in build.manifest.get("lets", ())})
+    objective_unit = manifest.quantity(query.objective.quantity).unit if query.objective else None
     answer = Answer(
         result.status,
         solver,
         info.where,
-        None,
+        query,
+        point,
         None,
         [],
         {
@@ -225,84 +268,84 @@ def solve_build(
             "solve": result.seconds("solveTime"),
             "wall": wall,
         },
-        units,
-        goal["text"] if goal else None,
-        goal["unit"] if goal else None,
+        manifest.units(),
+        objective_unit,
         interrupted=result.interrupted,
     )
-    if result.values:
-        point = evaluate_point(build, result.values)
-        answer.constraints = verify(build, point)
-        answer.point = point
-        if goal:
-            answer.objective = point.quantities[goal["quantity"]]
+    if point is not None:
+        answer.constraints = verify(build, query, point)
+        if query.objective:
+            answer.objective = point.quantities[query.objective.quantity]
     elif result.status == "INFEASIBLE":
-        answer.explanations = explain_infeasible(build, solver, time_limit)
+        answer.explanations = explain_infeasible(build, query, solver, time_limit)
     return answer
 
 
-def explain_infeasible(build: BuildDir, solver: str, time_limit: float | None) -> list[str]:
-    """For each constraint, the best value reachable when it alone is dropped.
+def explain_infeasible(
+    build: BuildDir, query: Query, solver: str, time_limit: float | None
+) -> list[str]:
+    """For each limit, the best value reachable when it alone is dropped.
 
-    When no single constraint can be relaxed to a solution (two or more bind together), the
+    When no single limit can be relaxed to a solution (two or more bind together), the
     smallest pairs that can are reported instead, with the value each must reach.
     """
-    entries = build.manifest["constraints"]
-    singles = [(entry, _relaxed(build, solver, time_limit, [entry])) for entry in entries]
-    if any(point is not None for _, point in singles) or len(entries) < 2:
-        return [_single(entry, point) for entry, point in singles]
+    limits = query.limits
+    singles = [(x, _relaxed(build, query, solver, time_limit, [x])) for x in limits]
+    if any(point is not None for _, point in singles) or len(limits) < 2:
+        return [_single(x, point) for x, point in singles]
     out = []
-    for first, second in itertools.combinations(entries, 2):
-        point = _relaxed(build, solver, time_limit, [first, second])
+    for first, second in itertools.combinations(limits, 2):
+        point = _relaxed(build, query, solver, time_limit, [first, second])
         if point is not None:
             out.append(_pair(first, second, point))
     if not out:
         out.append("no configuration meets the constraints even with any two of them dropped")
-    return [_single(entry, None) for entry in entries] + out
+    return [_single(x, None) for x in limits] + out
 
 
-def _relaxed(build: BuildDir, solver: str, time_limit, dropped: list[dict]) -> Point | None:
-    """The best point for the first dropped constraint's quantity, the others dropped too."""
-    model = build.model_path.read_text()
-    for entry in dropped:
-        model = model.replace(entry["mzn"], f"% dropped: {entry['mzn']}", 1)
-    sense = "minimize" if dropped[0]["op"] == "<=" else "maximize"
-    model = re.sub(r"^solve .*;$", f"solve {sense} {dropped[0]['var']};", model, flags=re.M)
-    result = runtime.solve([build.data_path], solver, time_limit, model_text=model)
-    return evaluate_point(build, result.values) if result.values else None
+def _relaxed(
+    build: BuildDir, query: Query, solver: str, time_limit, dropped: list[Limit]
+) -> Point | None:
+    """The best point for the first dropped limit's quantity, the others dropped too."""
+    first = dropped[0]
+    sense = "minimize" if first.op == "<=" else "maximize"
+    relaxed = Query(
+        tuple(x for x in query.limits if x not in dropped),
+        Objective(first.quantity, sense, f"{sense} {first.quantity}"),
+    )
+    return run(build, relaxed, solver, time_limit)[1]
 
 
-def _reached(entry: dict, point: Point) -> str:
-    """What a constraint's quantity is at `point`, with its confidence margin if any."""
-    value = point.quantities[entry["quantity"]]
+def _reached(limit: Limit, point: Point) -> str:
+    """What a limit's quantity is at `point`, with its confidence margin if any."""
+    value = point.quantities[limit.quantity]
     margin = ""
-    if "confidence" in entry:
-        size = conformal.margin_for(entry, point.algorithm, point.hardware)
-        margin = f" {'+' if entry['op'] == '<=' else '-'} margin {size:.6g}"
-    return f"{value:.6g}{margin} {entry['unit']}".rstrip()
+    if limit.confidence is not None:
+        size = limit.margin(point.algorithm, point.hardware)
+        margin = f" {'+' if limit.op == '<=' else '-'} margin {size:.6g}"
+    return f"{value:.6g}{margin} {limit.unit}".rstrip()
 
 
-def _best(entry: dict, point: Point) -> str:
+def _best(limit: Limit, point: Point) -> str:
     """`least time`, `greatest value`: what relaxing the constraint looks for."""
-    least = "least" if entry["op"] == "<=" else "greatest"
-    return f"{least} {entry['quantity'] if entry['quantity'] in point.predicted else 'value'}"
+    least = "least" if limit.op == "<=" else "greatest"
+    return f"{least} {limit.quantity if limit.quantity in point.predicted else 'value'}"
 
 
-def _single(entry: dict, point: Point | None) -> str:
-    head = f"{entry['text'].removeprefix('constraint ')} cannot hold:"
+def _single(limit: Limit, point: Point | None) -> str:
+    head = f"{limit.text} cannot hold:"
     if point is None:
         return f"{head} the other constraints cannot all hold either, even without it"
     return (
-        f"{head} the {_best(entry, point)} that meets the other constraints is"
-        f" {_reached(entry, point)} ({point.label()})"
+        f"{head} the {_best(limit, point)} that meets the other constraints is"
+        f" {_reached(limit, point)} ({point.label()})"
     )
 
 
-def _pair(first: dict, second: dict, point: Point) -> str:
-    texts = [e["text"].removeprefix("constraint ") for e in (first, second)]
-    other = texts[1].split(f" {second['op']} ")[0]  # the bounded side of the second one
+def _pair(first: Limit, second: Limit, point: Point) -> str:
+    other = second.text.split(f" {second.op} ")[0]  # the bounded side of the second one
     return (
-        f"relax both {texts[0]} and {texts[1]}: with the other constraints, the"
+        f"relax both {first.text} and {second.text}: with the other constraints, the"
         f" {_best(first, point)}"
         f" is {_reached(first, point)}, where {other} is"
         f" {_reached(second, point)} ({point.label()})"

@@ -114,9 +114,9 @@ def test_lets_inline_into_objectives_and_constraints(tmp_path):
 
 def test_several_locations_are_a_decision(builds):
     build = BuildDir(builds["carbon"].directory)
-    names = [h["name"] for h in build.manifest["hardware"]]
+    names = [h.name for h in build.manifest.hardware]
     assert names == ["laptop", "server", "cloud_ITA", "cloud_FRA", "cloud_SWE"]
-    cloud = [s["model"] for s in build.manifest["surrogates"] if s["hardware"] == "cloud_SWE"]
+    cloud = [s.model for s in build.manifest.surrogates if s.hardware == "cloud_SWE"]
     assert cloud == [s.replace("cloud_SWE", "cloud") for s in cloud]  # one fit, shared
     assert all((build.directory / m).exists() for m in cloud)
     answer = solve_build(build, SOLVER)
@@ -136,7 +136,7 @@ def test_location_changes_the_answer_where_it_should(tmp_path):
     assert (here.point.declared, here.point.location) == ("cloud", "SWE")
     # In France every machine has the same intensity: the least energy wins, the laptop.
     assert (france.point.hardware, france.point.location) == ("laptop", "FRA")
-    assert [h["name"] for h in build.manifest["hardware"]] == ["laptop", "server", "cloud"]
+    assert [h.name for h in build.manifest.hardware] == ["laptop", "server", "cloud"]
     fra = carbon.table().lookup("FRA")
     assert france.objective == pytest.approx(france.point.predicted["energy"] * fra, rel=1e-12)
 

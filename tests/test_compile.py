@@ -18,7 +18,7 @@ def test_compiling_twice_gives_identical_bytes(tmp_path):
     spec = REPO / "specs" / "tiny.hada"
     first = compile_spec(spec, tmp_path / "a").directory
     second = compile_spec(spec, tmp_path / "b").directory
-    for name in ("model.mzn", "data.dzn", "manifest.json"):
+    for name in ("model.mzn", "data.json", "tables.npz", "manifest.json"):
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
 
 
@@ -52,20 +52,24 @@ def test_build_directory_holds_what_the_design_lists(builds):
 
 def test_saved_models_predict_what_the_tables_hold(builds):
     build = BuildDir(builds["tiny"].directory)
-    for entry in build.manifest["surrogates"]:
-        model = joblib.load(build.directory / entry["model"])
-        first, last = entry["size"]["configurations"]
-        param = build.manifest["params"][entry["algorithm"]][0]["array"]
-        x = np.array(build.data[param][first - 1 : last], dtype=float).reshape(-1, 1)
-        table = build.data[f"VALUE_{entry['target']}"][first - 1 : last]
-        assert model.predict(x).tolist() == table
+    for entry in build.manifest.surrogates:
+        model = joblib.load(build.directory / entry.model)
+        first, last = entry.size["configurations"]
+        param = build.manifest.params[entry.algorithm][0].array
+        x = np.array(build.tables[param][first - 1 : last], dtype=float).reshape(-1, 1)
+        table = build.values(entry.target)[first - 1 : last]
+        assert model.predict(x).tolist() == table.tolist()
 
 
 def test_model_names_its_spec_and_source_lines(builds):
     text = (builds["tiny"].directory / "model.mzn").read_text()
     assert text.startswith('% hadac model of spec "tiny" (tiny.hada)')
-    assert '% time: "time(sec)" in s ~ tree(max_depth = 6)    (line 37)' in text
-    assert "% constraint time <= 30 s    (line 43)" in text
+    assert '% target time: "time(sec)" in s ~ tree(max_depth = 6)    (line 37)' in text
+    assert "anticipate on laptop (data at line 26)" in text
+    # A constraint is the query's data, not model text; the manifest keeps its line.
+    assert "30" not in text.partition("---- Quantities")[2]
+    constraint = BuildDir(builds["tiny"].directory).manifest.constraints[0]
+    assert (constraint.text, constraint.line) == ("constraint time   <= 30 s", 43)
 
 
 def test_failed_compile_leaves_the_previous_build_untouched(tmp_path):
@@ -83,12 +87,13 @@ def test_failed_compile_leaves_the_previous_build_untouched(tmp_path):
 
 
 def test_contract_example_compiles_on_the_reference_data(contract_spec, tmp_path):
-    build = compile_spec(contract_spec, tmp_path / "energy")
-    assert build.encoded.tables.size == 400
-    assert len(build.fitted) == 16
+    build = BuildDir(compile_spec(contract_spec, tmp_path / "energy").directory)
+    assert build.manifest.model.configurations == 400
+    assert len(build.manifest.surrogates) == 16
     # The optimum of the fitted trees, by enumeration of the tables.
-    feasible = np.ones(build.encoded.tables.size, dtype=bool)
-    for bound, quantity in build.encoded.tables.bounds:
-        feasible &= bound.holds(quantity.values)
-    emissions = build.encoded.tables.targets["emissions"].values
+    feasible = np.ones(400, dtype=bool)
+    for c in build.manifest.constraints:
+        values = build.values(c.quantity)
+        feasible &= values <= c.bound if c.op == "<=" else values >= c.bound
+    emissions = build.values("emissions")
     assert np.min(emissions[feasible]) == pytest.approx(1.268945775619698e-05, rel=1e-12)

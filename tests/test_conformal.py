@@ -11,10 +11,11 @@ from conftest import REPO, SHARED_DATA
 from sklearn.model_selection import train_test_split
 from sklearn.tree import DecisionTreeRegressor
 
-from hadac import conformal
+from hadac import conformal, instance
 from hadac.builddir import BuildDir
 from hadac.compiler import compile_spec
 from hadac.errors import HadacError
+from hadac.query import Query
 from hadac.solve import solve_build
 
 SPEC = REPO / "specs" / "tiny.hada"
@@ -52,16 +53,17 @@ def test_margins_per_pair_in_the_manifest_and_the_model(tmp_path):
         tmp_path, "constraint time   <= 30 s", "constraint time <= 30 s with confidence 0.9"
     )
     build = compile_spec(spec, tmp_path / "b")
-    entry = build.manifest["constraints"][0]
-    assert entry["confidence"] == 0.9
-    assert [(m["algorithm"], m["hardware"]) for m in entry["margins"]] == [
+    entry = build.manifest.constraints[0]
+    assert entry.confidence == 0.9
+    assert [(m.algorithm, m.hardware) for m in entry.margins] == [
         (p.algorithm, p.hardware) for p in build.problem.pairs
     ]
-    for m in entry["margins"]:
-        expected = _margin(m["algorithm"], m["hardware"], "time(sec)", 0.9)
-        assert m["margin"] == pytest.approx(expected, rel=1e-12)
-    assert entry["mzn"] == "constraint rank_time <= LIMIT_constraint_1[config];"
-    assert "array[CONFIG] of int: LIMIT_constraint_1;" in build.encoded.model
+    for m in entry.margins:
+        expected = _margin(m.algorithm, m.hardware, "time(sec)", 0.9)
+        assert m.margin == pytest.approx(expected, rel=1e-12)
+    # Each pair's rank limit, computed at solve time from its margin: not all the same.
+    data = instance.data(BuildDir(build.directory), Query.of_spec(build.manifest))
+    assert data["useMAX_time"] is True and len(set(data["MAX_time"])) > 1
     answer = solve_build(BuildDir(build.directory), "gecode")
     row = answer.constraints[0]
     assert row["margin"] > 0 and row["value"] + row["margin"] <= 30
@@ -78,15 +80,15 @@ def test_lower_bounds_and_sums_of_targets(tmp_path):
     )
     spec = _variant(tmp_path, "constraint cost   <= 310 kEUR", new)
     build = compile_spec(spec, tmp_path / "b")
-    lower, total = build.manifest["constraints"][1:3]
-    for m in lower["margins"]:
-        expected = _margin(m["algorithm"], m["hardware"], "sol(keuro)", 0.9, sign=-1.0)
-        assert m["margin"] == pytest.approx(expected, rel=1e-12)
-    for m in total["margins"]:
-        expected = _margin(m["algorithm"], m["hardware"], "time(sec)", 0.9) + _margin(
-            m["algorithm"], m["hardware"], "memAvg(MB)", 0.9
+    lower, total = build.manifest.constraints[1:3]
+    for m in lower.margins:
+        expected = _margin(m.algorithm, m.hardware, "sol(keuro)", 0.9, sign=-1.0)
+        assert m.margin == pytest.approx(expected, rel=1e-12)
+    for m in total.margins:
+        expected = _margin(m.algorithm, m.hardware, "time(sec)", 0.9) + _margin(
+            m.algorithm, m.hardware, "memAvg(MB)", 0.9
         )
-        assert m["margin"] == pytest.approx(expected, rel=1e-12)
+        assert m.margin == pytest.approx(expected, rel=1e-12)
     answer = solve_build(BuildDir(build.directory), "gecode")
     row = answer.constraints[1]
     assert row["value"] - row["margin"] >= 280
@@ -102,9 +104,12 @@ def test_mip_shape_gives_the_same_answer_as_tables(tmp_path):
     structure.write_text(text)
     a = compile_spec(tables, tmp_path / "a")
     b = compile_spec(structure, tmp_path / "b")
-    assert b.manifest["model"]["shape"] == "mip"
-    assert b.manifest["constraints"][0]["mzn"].startswith("constraint target_time + (")
-    assert a.manifest["constraints"][0]["margins"] == b.manifest["constraints"][0]["margins"]
+    assert b.manifest.model.shape == "mip"
+    assert a.manifest.constraints[0].margins == b.manifest.constraints[0].margins
+    data = instance.data(BuildDir(b.directory), Query.of_spec(b.manifest))
+    margins = [m.margin for m in b.manifest.constraints[0].margins]
+    assert data["MAX_time"] == pytest.approx(30 - min(margins))
+    assert data["marginMAX_time"] == pytest.approx([m - min(margins) for m in margins])
     first = solve_build(BuildDir(a.directory), "cbc")
     second = solve_build(BuildDir(b.directory), "cbc")
     assert second.point.label() == first.point.label()
@@ -180,18 +185,18 @@ def test_coverage_on_held_out_rows_of_the_reference_data(tmp_path):
         spec = folder / "coverage.hada"
         spec.write_text(COVERAGE_SPEC.format(constraints=constraints))
         build = compile_spec(spec, folder / "build")
-        for entry in build.manifest["constraints"]:
-            target = entry["quantity"]
-            for m in entry["margins"]:
-                frame = held[(m["algorithm"], m["hardware"])]
-                model = build.fitted[(m["algorithm"], m["hardware"], target)].estimator
+        for entry in build.manifest.constraints:
+            target = entry.quantity
+            for m in entry.margins:
+                frame = held[(m.algorithm, m.hardware)]
+                model = build.fitted[(m.algorithm, m.hardware, target)].estimator
                 predicted = model.predict(frame.iloc[:, :1].to_numpy(float))
                 measured = frame[COLUMNS[target]].to_numpy(float)
-                if entry["op"] == "<=":
-                    covered = measured <= predicted + m["margin"]
+                if entry.op == "<=":
+                    covered = measured <= predicted + m.margin
                 else:
-                    covered = measured >= predicted - m["margin"]
-                hits[entry["confidence"]].append(covered)
+                    covered = measured >= predicted - m.margin
+                hits[entry.confidence].append(covered)
     for level in LEVELS:
         coverage = float(np.concatenate(hits[level]).mean())
         print(f"confidence {level}: empirical coverage {coverage:.4f} on held-out rows")

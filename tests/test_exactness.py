@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hadac import fit, runtime
+from hadac import fit, jsondata, runtime
 from hadac.encode import mip
-from hadac.encode.render import dump_data, render_surrogate
+from hadac.encode.render import render_surrogate
 from hadac.encode.trees import MARGIN
 from hadac.problem import AlgorithmInfo, ParamDomain
 
@@ -94,8 +94,11 @@ def test_encoding_equals_predict(kind, solver, fitted, tmp_path):
         f"array[1..{len(outputs)}] of var float: Y :: add_to_output = [{', '.join(outputs)}];"
     )
     parts.append("solve satisfy;")
-    (tmp_path / "data.dzn").write_text(dump_data(data))
-    result = runtime.solve([tmp_path / "data.dzn"], solver, model_text="\n".join(parts))
+    files = []
+    if data:  # MiniZinc reads no empty data file
+        files.append(tmp_path / "data.json")
+        files[0].write_text(jsondata.dumps(data))
+    result = runtime.solve(files, solver, model_text="\n".join(parts))
     assert result.status in ("FEASIBLE", "OPTIMAL"), result.status
     model_values = np.array(result.values["Y"], dtype=float)
     expected = estimator.predict(points)

@@ -11,7 +11,7 @@ import pytest
 from conftest import REPO, SPECS
 
 GOLDEN = REPO / "tests" / "golden"
-FILES = ("model.mzn", "data.dzn")
+FILES = ("model.mzn", "data.json")
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)

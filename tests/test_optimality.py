@@ -125,7 +125,7 @@ def test_random_spec_optimum_equals_enumeration(seed, tmp_path):
     spec = tmp_path / "spec.hada"
     spec.write_text("\n".join(lines) + "\n")
     build = compile_spec(spec, tmp_path / "build")
-    shape = build.manifest["model"]["shape"]
+    shape = build.manifest.model.shape
     expected = _enumerate(build.directory, machines, prices, algorithms, sense, use_price, bounds)
     solvers = ["cbc", "highs"] if shape == "mip" else list(runtime.SOLVERS)
     for solver in solvers:

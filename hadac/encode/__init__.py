@@ -12,11 +12,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from hadac import conformal
 from hadac.encode import names
+from hadac.encode.quantities import Definition, definitions, quantity_of
 from hadac.encode.render import render, render_mip
-from hadac.encode.tables import Tables, build_tables
+from hadac.encode.tables import build_tables
 from hadac.errors import HadacError
+from hadac.manifest import ConstraintRecord, ObjectiveRecord, PairMargin, QuantityRecord
 from hadac.problem import Problem
 from hadac.units import pretty, to_json
 
@@ -25,16 +29,17 @@ ENUMERATION_LIMIT = 100_000
 
 @dataclass
 class Encoded:
-    """A rendered model and what the manifest needs to say about it."""
+    """A rendered model, its fixed data, and what the manifest needs to say about it."""
 
     shape: str  # "enumerated" or "mip"
     model: str
-    data: dict
+    data: dict[str, object]
     surrogates: list[dict]  # encoding and size, one per (pair, target), pair-major
-    constraints: list[dict]
-    objective: dict | None
+    quantities: list[QuantityRecord]
+    constraints: list[ConstraintRecord]
+    objective: ObjectiveRecord | None
     configurations: int | None
-    tables: Tables | None = None
+    tables: dict[str, np.ndarray] | None = None  # enumerated: values per configuration
 
 
 def shape_for(problem: Problem) -> str:
@@ -52,8 +57,9 @@ def shape_for(problem: Problem) -> str:
 
 
 def encode(problem: Problem, fitted: dict, models: dict, data_file: str) -> Encoded:
+    wanted = definitions(problem)
     if shape_for(problem) == "enumerated":
-        return _enumerated(problem, fitted, models, data_file)
+        return _enumerated(problem, fitted, models, data_file, wanted)
     fixed = next((a for a in problem.algorithms if not a.params), None)
     if fixed is not None:
         # Measured: COIN-BC and HiGHS both returned a worse pair as OPTIMAL when maximizing
@@ -63,49 +69,63 @@ def encode(problem: Problem, fitted: dict, models: dict, data_file: str) -> Enco
             " the enumerated model handles but the MIP model does not yet; give every param"
             " a finite domain and drop `encoding = structure`, so that hadac enumerates"
         )
-    return _mip(problem, fitted, models, data_file)
+    return _mip(problem, fitted, models, data_file, wanted)
 
 
-def _goal_entry(problem: Problem, quantity: str, var: str) -> dict | None:
-    goal = problem.goal
-    if goal is None:
-        return None
-    return {
-        "sense": goal.sense,
-        "text": goal.text,
-        "line": goal.line,
-        "quantity": quantity,
-        "var": var,
-        "unit": pretty(goal.unit),
-        "expr": to_json(goal.expr),
-    }
-
-
-def _bound_entry(bound, quantity: str, var: str, mzn: str) -> dict:
-    return {
-        "text": bound.text,
-        "line": bound.line,
-        "quantity": quantity,
-        "var": var,
-        "op": bound.op,
-        "bound": bound.bound,
-        "unit": pretty(bound.unit),
-        "expr": to_json(bound.expr),
-        "mzn": mzn,
-    }
-
-
-def _confidence(problem, index: int, bound, margins: dict) -> dict:
-    """The manifest fields of a confidence constraint (none for a plain one)."""
-    if index not in margins:
-        return {}
-    return conformal.manifest_fields(bound, margins[index], problem)
-
-
-def _enumerated(problem, fitted, models, data_file) -> Encoded:
-    tables = build_tables(problem, fitted)
+def _statements(problem: Problem, fitted: dict, wanted: list[Definition]):
+    """The manifest records of the spec's constraints and objective, on their quantities."""
     margins = conformal.margins(problem, fitted)
-    model, data = render(problem, tables, data_file, models, margins)
+    constraints = []
+    for index, bound in enumerate(problem.bounds):
+        pair_margins = ()
+        if index in margins:
+            pair_margins = tuple(
+                PairMargin(p.algorithm, p.hardware, m)
+                for p, m in zip(problem.pairs, margins[index], strict=True)
+            )
+        constraints.append(
+            ConstraintRecord(
+                bound.text,
+                bound.line,
+                quantity_of(problem, wanted, bound.expr).name,
+                bound.op,
+                bound.bound,
+                pretty(bound.unit),
+                bound.confidence,
+                pair_margins,
+            )
+        )
+    objective = None
+    if problem.goal is not None:
+        goal = problem.goal
+        objective = ObjectiveRecord(
+            goal.sense,
+            goal.text,
+            goal.line,
+            quantity_of(problem, wanted, goal.expr).name,
+            pretty(goal.unit),
+        )
+    return constraints, objective
+
+
+def _record(definition: Definition, var: str, low: float, high: float, distinct=None):
+    return QuantityRecord(
+        definition.name,
+        definition.kind,
+        definition.text,
+        definition.line,
+        definition.unit,
+        to_json(definition.expr),
+        var,
+        float(low),
+        float(high),
+        distinct,
+    )
+
+
+def _enumerated(problem, fitted, models, data_file, wanted) -> Encoded:
+    tables = build_tables(problem, fitted, wanted)
+    model, data = render(problem, tables, data_file, models)
     surrogates = [
         {
             "encoding": "table",
@@ -114,44 +134,49 @@ def _enumerated(problem, fitted, models, data_file) -> Encoded:
         for first, last in tables.pair_ranges
         for _ in problem.targets
     ]
-    constraints = [
-        _bound_entry(
-            b,
-            q.name,
+    quantities = [
+        _record(
+            q.definition,
             names.rank_var(q.name),
-            f"constraint {names.rank_var(q.name)} {b.op} {q.threshold(b.op, b.bound)};"
-            if i not in margins
-            else f"constraint {names.rank_var(q.name)} {b.op} {conformal.limit_array(i)}[config];",
+            q.values.min(),
+            q.values.max(),
+            len(q.distinct),
         )
-        | _confidence(problem, i, b, margins)
-        for i, (b, q) in enumerate(tables.bounds)
+        for q in tables.quantities
     ]
-    objective = (
-        _goal_entry(problem, tables.goal.name, names.rank_var(tables.goal.name))
-        if tables.goal
-        else None
-    )
+    arrays = {"pair": tables.pair}
+    arrays |= {names.value_array(q.name): q.values for q in tables.quantities}
+    arrays |= {
+        names.param_array(algorithm, param): column
+        for (algorithm, param), column in tables.params.items()
+    }
+    constraints, objective = _statements(problem, fitted, wanted)
     return Encoded(
-        "enumerated", model, data, surrogates, constraints, objective, tables.size, tables
+        "enumerated",
+        model,
+        data,
+        surrogates,
+        quantities,
+        constraints,
+        objective,
+        tables.size,
+        arrays,
     )
 
 
-def _mip(problem, fitted, models, data_file) -> Encoded:
-    model, data, entries, ctx = render_mip(problem, fitted, data_file, models)
-    margins = conformal.margins(problem, fitted)
-    constraints = []
-    for i, (b, c) in enumerate(zip(problem.bounds, ctx["constraints"], strict=True)):
-        mzn = c["mzn"]
-        if i in margins:  # each pair's margin, switched on by its run[p]
-            tightened = conformal.mip_constraint(c["var"], b, margins[i])
-            model, mzn = model.replace(mzn, tightened, 1), tightened
-        entry = _bound_entry(b, c["quantity"], c["var"], mzn)
-        constraints.append(entry | _confidence(problem, i, b, margins))
-    objective = None
-    if ctx["objective"]:
-        goal = ctx["objective"]
-        objective = _goal_entry(problem, goal["quantity"], goal["var"])
-    return Encoded("mip", model, data, entries, constraints, objective, None)
+def _mip(problem, fitted, models, data_file, wanted) -> Encoded:
+    model, data, entries, ctx = render_mip(problem, fitted, data_file, models, wanted)
+    quantities = [
+        _record(
+            next(d for d in wanted if d.name == q["name"]),
+            q["var"],
+            q["low_value"],
+            q["high_value"],
+        )
+        for q in ctx["quantities"]
+    ]
+    constraints, objective = _statements(problem, fitted, wanted)
+    return Encoded("mip", model, data, entries, quantities, constraints, objective, None)
 
 
 __all__ = ["Encoded", "encode", "names", "shape_for"]

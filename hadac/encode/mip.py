@@ -16,6 +16,8 @@ import math
 import numpy as np
 
 from hadac.encode import affine, linear, mlp, names, trees
+from hadac.encode.quantities import Definition
+from hadac.encode.render import bound_names
 from hadac.errors import HadacError
 from hadac.problem import AlgorithmInfo, Problem
 
@@ -100,7 +102,9 @@ def surrogate(
     }, data
 
 
-def context(problem: Problem, fitted: dict, models: dict) -> tuple[dict, dict, list[dict]]:
+def context(
+    problem: Problem, fitted: dict, models: dict, wanted: list[Definition]
+) -> tuple[dict, dict, list[dict]]:
     """Template context, data, and per-surrogate manifest entries (encoding and size)."""
     data: dict = {}
     pairs = [
@@ -199,67 +203,42 @@ def context(problem: Problem, fitted: dict, models: dict) -> tuple[dict, dict, l
     for t in target_list:
         t["low"], t["high"] = _number(t["low"]), _number(t["high"])
 
-    quantities, constraints, objective = [], [], None
     bounds_of = {
         t.name: (float(targets[t.name]["low"]), float(targets[t.name]["high"]))
         for t in problem.targets
     }
-    if problem.goal is not None:
-        q = _quantity(
-            problem, problem.goal.expr, "goal", problem.goal.text, problem.goal.line, bounds_of
-        )
-        quantities.append(q)
-        magnitude = max(abs(q["low_value"]), abs(q["high_value"]))
-        scale = 10.0 ** -math.floor(math.log10(magnitude)) if magnitude > 0 else 1.0
-        objective = {
-            "sense": problem.goal.sense,
-            "var": q["var"],
-            "quantity": q["quantity"],
-            "text": problem.goal.text,
-            "line": problem.goal.line,
-            "scale": _number(scale),
-        }
-    for bound in problem.bounds:
-        q = _quantity(
-            problem, bound.expr, f"constraint_line_{bound.line}", bound.text, bound.line, bounds_of
-        )
-        if q["var"] not in {x["var"] for x in quantities}:
-            quantities.append(q)
-        constraints.append(
-            {
-                "text": bound.text,
-                "line": bound.line,
-                "var": q["var"],
-                "quantity": q["quantity"],
-                "mzn": f"constraint {q['var']} {bound.op} {_number(bound.bound)};",
-            }
-        )
+    quantities = []
+    for definition in wanted:
+        q = _quantity(problem, definition, bounds_of)
+        if q is not None:
+            quantities.append(q | bound_names(definition.name))
     ctx = {
         "pairs": pairs,
         "params": params,
         "points": points,
         "surrogates": surrogates,
         "targets": target_list,
-        "quantities": [q for q in quantities if not q["is_target"]],
-        "constraints": constraints,
-        "objective": objective,
+        "quantities": quantities,
     }
     return ctx, data, entries
 
 
-def _quantity(problem: Problem, expr, name: str, text: str, line: int, bounds_of: dict) -> dict:
-    """A MiniZinc expression for `expr`, per pair when hardware attributes enter it."""
+def _quantity(problem: Problem, definition: Definition, bounds_of: dict) -> dict | None:
+    """A MiniZinc expression for a quantity, per pair when hardware attributes enter it;
+    None for a let that is not affine in the targets (the model cannot bound it)."""
     targets = set(bounds_of)
     try:
         forms = [
-            affine.form(expr, problem.hardware_info(p.hardware).numbers, targets)
+            affine.form(definition.expr, problem.hardware_info(p.hardware).numbers, targets)
             for p in problem.pairs
         ]
     except affine.NotLinear as err:
+        if not definition.required:
+            return None
         raise HadacError(
-            f"{problem.spec.path}:{line}: '{text}' contains {err}, which a MIP solver cannot"
-            " take; give every param a finite domain so hadac can enumerate, or use"
-            " table encodings"
+            f"{problem.spec.path}:{definition.line}: '{definition.text}' contains {err}, which"
+            " a MIP solver cannot take; give every param a finite domain so hadac can"
+            " enumerate, or use table encodings"
         ) from None
     lows, highs = [], []
     for f in forms:
@@ -269,17 +248,18 @@ def _quantity(problem: Problem, expr, name: str, text: str, line: int, bounds_of
             lo, hi = lo + min(a, b), hi + max(a, b)
         lows.append(lo)
         highs.append(hi)
+    entry = {
+        "name": definition.name,
+        "kind": definition.kind,
+        "text": definition.text,
+        "line": definition.line,
+        "unit": definition.unit,
+        "low_value": min(lows),
+        "high_value": max(highs),
+    }
+    if definition.kind == "target":
+        return entry | {"var": names.target_var(definition.name), "is_target": True}
     same = all(f == forms[0] for f in forms)
-    single = same and forms[0].const == 0.0 and list(forms[0].coefs.values()) == [1.0]
-    if single:
-        target = next(iter(forms[0].coefs))
-        return {
-            "var": names.target_var(target),
-            "quantity": target,
-            "is_target": True,
-            "low_value": min(lows),
-            "high_value": max(highs),
-        }
     if same:
         f = forms[0]
         terms = [_number(f.const)] if f.const else []
@@ -292,17 +272,13 @@ def _quantity(problem: Problem, expr, name: str, text: str, line: int, bounds_of
             for t, c in f.coefs.items():
                 sid = _term(problem, index, t)
                 terms.append(f"{_number(c)} * g_{sid}")
-    return {
-        "var": name,
-        "quantity": names.derived(name),
+    low, high = _widen(min(lows), max(highs))
+    return entry | {
+        "var": names.quantity_var(definition.name),
         "is_target": False,
-        "text": text,
-        "line": line,
         "expr": " + ".join(terms) if terms else "0.0",
-        "low": _number(min(lows)),
-        "high": _number(max(highs)),
-        "low_value": min(lows),
-        "high_value": max(highs),
+        "low": _number(low),
+        "high": _number(high),
     }
 
 

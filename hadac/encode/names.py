@@ -26,6 +26,13 @@ TARGET = "target"  # MIP model: a target's variable
 VALUE = "VALUE"  # enumerated model: a quantity's value per configuration
 RANK = "RANK"  # enumerated model: a quantity's rank per configuration
 RANK_VAR = "rank"  # enumerated model: the chosen configuration's rank of a quantity
+QUANTITY = "quantity"  # MIP model: the value of a let or an expression
+UPPER = "MAX"  # query data: a quantity's upper limit, per pair
+USE_UPPER = "useMAX"  # query data: whether that limit applies
+LOWER = "MIN"
+USE_LOWER = "useMIN"
+UPPER_MARGIN = "marginMAX"  # MIP query data: each pair's margin under the upper limit
+LOWER_MARGIN = "marginMIN"
 KINDS = (
     HARDWARE,
     ALGORITHM,
@@ -37,6 +44,13 @@ KINDS = (
     VALUE,
     RANK,
     RANK_VAR,
+    QUANTITY,
+    UPPER,
+    USE_UPPER,
+    LOWER,
+    USE_LOWER,
+    UPPER_MARGIN,
+    LOWER_MARGIN,
 )
 
 # Quantities hadac makes (an objective or a constraint that is not a single target) have
@@ -108,6 +122,34 @@ def rank_array(quantity: str) -> str:
 
 def rank_var(quantity: str) -> str:
     return _quantity(RANK_VAR, quantity)
+
+
+def quantity_var(quantity: str) -> str:
+    return _quantity(QUANTITY, quantity)
+
+
+def upper(quantity: str) -> str:
+    return _quantity(UPPER, quantity)
+
+
+def use_upper(quantity: str) -> str:
+    return _quantity(USE_UPPER, quantity)
+
+
+def lower(quantity: str) -> str:
+    return _quantity(LOWER, quantity)
+
+
+def use_lower(quantity: str) -> str:
+    return _quantity(USE_LOWER, quantity)
+
+
+def upper_margin(quantity: str) -> str:
+    return _quantity(UPPER_MARGIN, quantity)
+
+
+def lower_margin(quantity: str) -> str:
+    return _quantity(LOWER_MARGIN, quantity)
 
 
 def text(value: object) -> str:

@@ -11,9 +11,10 @@ from functools import cache
 import jinja2
 import numpy as np
 
-from hadac import __version__, conformal
+from hadac import __version__
 from hadac.encode import names
-from hadac.encode.tables import Quantity, Tables
+from hadac.encode.tables import Tables
+from hadac.jsondata import Enum
 from hadac.problem import Problem
 from hadac.resources import templates
 
@@ -60,11 +61,11 @@ def _render_model(template: str, problem: Problem, data_file: str, **context) ->
     )
 
 
-def render_mip(problem: Problem, fitted: dict, data_file: str, models: dict):
+def render_mip(problem: Problem, fitted: dict, data_file: str, models: dict, wanted: list):
     """The MIP model's text, its data, and each surrogate's encoding and size."""
     from hadac.encode import mip
 
-    ctx, data, entries = mip.context(problem, fitted, models)
+    ctx, data, entries = mip.context(problem, fitted, models, wanted)
     model = _render_model("mip/model.mzn.j2", problem, data_file, **ctx)
     return model, data, entries, ctx
 
@@ -75,17 +76,21 @@ def render_surrogate(ctx: dict) -> str:
 
 
 def render(
-    problem: Problem, tables: Tables, data_file: str, models: dict, margins: dict | None = None
-) -> tuple[str, dict]:
-    """The enumerated model's text and its data.
+    problem: Problem, tables: Tables, data_file: str, models: dict
+) -> tuple[str, dict[str, object]]:
+    """The enumerated model's text and its fixed data.
 
-    `models` maps (algorithm, hardware, target) to the file name of its fitted estimator;
-    `margins` the per-pair margins of confidence constraints, by index (`hadac.conformal`).
+    `models` maps (algorithm, hardware, target) to the file name of its fitted estimator.
     """
-    data: dict = {
+    data: dict[str, object] = {
         "N_CONFIGS": tables.size,
-        "CONFIG_HARDWARE": [names.hardware(problem.hardware[i].name) for i in tables.hardware],
-        "CONFIG_ALGORITHM": [names.algorithm(problem.algorithms[i].name) for i in tables.algorithm],
+        "CONFIG_HARDWARE": [
+            Enum(names.hardware(problem.hardware[i].name)) for i in tables.hardware
+        ],
+        "CONFIG_ALGORITHM": [
+            Enum(names.algorithm(problem.algorithms[i].name)) for i in tables.algorithm
+        ],
+        "CONFIG_PAIR": _ints(tables.pair),
     }
     params = []
     for algorithm in problem.algorithms:
@@ -114,78 +119,45 @@ def render(
 
     pair_rows = [
         {
+            "index": index,
             "algorithm": pair.algorithm,
             "hardware": pair.hardware,
             "line": pair.line,
             "first": first,
             "last": last,
         }
-        for pair, (first, last) in zip(problem.pairs, tables.pair_ranges, strict=True)
+        for index, (pair, (first, last)) in enumerate(
+            zip(problem.pairs, tables.pair_ranges, strict=True), start=1
+        )
     ]
-
-    def quantity_context(q: Quantity, line: int | None, surrogate_kind: str | None) -> dict:
-        data[names.value_array(q.name)] = _floats(q.values)
+    kinds = {t.name: t.kind for t in problem.targets}
+    quantities = []
+    for q in tables.quantities:
         data[names.rank_array(q.name)] = _ints(q.ranks)
         surrogates = []
-        if surrogate_kind is not None:
+        if q.definition.kind == "target":
             surrogates = [
                 {
                     **row,
-                    "kind": surrogate_kind,
+                    "kind": kinds[q.name],
                     "rows": row["last"] - row["first"] + 1,
                     "model": models[(row["algorithm"], row["hardware"], q.name)],
                 }
                 for row in pair_rows
             ]
-        return {
-            "description": q.description,
-            "line": line,
-            "surrogates": surrogates,
-            "unit": q.unit,
-            "value_array": names.value_array(q.name),
-            "rank_array": names.rank_array(q.name),
-            "var": names.rank_var(q.name),
-            "distinct": len(q.distinct),
-        }
-
-    quantities = [quantity_context(tables.targets[t.name], t.line, t.kind) for t in problem.targets]
-    derived = {id(q) for q in tables.targets.values()}
-    extra = [tables.goal] if tables.goal is not None else []
-    extra += [q for _, q in tables.bounds]
-    for q in extra:
-        if id(q) not in derived:
-            derived.add(id(q))
-            quantities.append(quantity_context(q, None, None))
-
-    constraints = []
-    for index, (bound, q) in enumerate(tables.bounds):
-        rank = q.threshold(bound.op, bound.bound)
-        holds = int(np.count_nonzero(bound.holds(q.values)))
-        unit = f" {q.unit}" if q.unit else ""
-        constraints.append(
+        quantities.append(
             {
-                "text": bound.text,
-                "line": bound.line,
+                "description": q.definition.text,
+                "kind": q.definition.kind,
+                "line": q.definition.line,
+                "surrogates": surrogates,
+                "unit": q.definition.unit,
+                "rank_array": names.rank_array(q.name),
                 "var": names.rank_var(q.name),
-                "op": bound.op,
-                "rank": rank,
-                "comment": f"{q.name} {bound.op} {bound.bound!r}{unit}: {holds} of"
-                f" {tables.size} configurations hold",
-                "limits": None,
+                "distinct": len(q.distinct),
+                **bound_names(q.name),
             }
         )
-        if margins and index in margins:
-            fields, arrays = conformal.rank_fields(index, bound, q, margins[index], tables)
-            constraints[-1].update(fields)
-            data.update(arrays)
-    objective = None
-    if tables.goal is not None:
-        objective = {
-            "text": problem.goal.text,
-            "line": problem.goal.line,
-            "sense": problem.goal.sense,
-            "var": names.rank_var(tables.goal.name),
-        }
     model = _render_model(
         "enumerated/model.mzn.j2",
         problem,
@@ -198,23 +170,17 @@ def render(
         pairs=pair_rows,
         params=params,
         quantities=quantities,
-        constraints=constraints,
-        objective=objective,
     )
     return model, data
 
 
-def _dzn(value: object) -> str:
-    """A value in MiniZinc data syntax; strings are enum identifiers, floats their `repr`,
-    and a list of equal-length lists a 2-d array."""
-    if isinstance(value, list) and value and isinstance(value[0], list):
-        flat = [v for row in value for v in row]
-        return f"array2d(1..{len(value)}, 1..{len(value[0])}, {_dzn(flat)})"
-    if isinstance(value, list):
-        return "[" + ", ".join(_dzn(v) for v in value) + "]"
-    return value if isinstance(value, str) else repr(value)
-
-
-def dump_data(data: dict) -> str:
-    """The data file's text (`.dzn`): one assignment per line, in insertion order."""
-    return "".join(f"{key} = {_dzn(value)};\n" for key, value in data.items())
+def bound_names(quantity: str) -> dict[str, str]:
+    """The query parameters of a quantity's bounds: switches and per-pair limits."""
+    return {
+        "use_upper": names.use_upper(quantity),
+        "upper": names.upper(quantity),
+        "use_lower": names.use_lower(quantity),
+        "lower": names.lower(quantity),
+        "upper_margin": names.upper_margin(quantity),
+        "lower_margin": names.lower_margin(quantity),
+    }

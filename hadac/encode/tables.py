@@ -11,69 +11,76 @@ float propagation.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
-from hadac.encode import names
+from hadac.encode.quantities import Definition
 from hadac.errors import HadacError
 from hadac.fit import Fitted
-from hadac.problem import Bound, Problem
-from hadac.units import Var, evaluate, pretty
+from hadac.problem import Problem
+from hadac.units import evaluate
 
 
 @dataclass
 class Quantity:
-    """Values of a target or an expression, one per configuration, and their ranks."""
+    """Values of a quantity, one per configuration, and their ranks."""
 
-    name: str  # a target's name, or a `names.derived` one
+    definition: Definition
     values: np.ndarray
-    unit: str
-    description: str
 
     @property
+    def name(self) -> str:
+        return self.definition.name
+
+    @cached_property
     def ranks(self) -> np.ndarray:
         """1 for the smallest distinct value, 2 for the next, and so on."""
         return np.unique(self.values, return_inverse=True)[1].astype(int) + 1
 
-    @property
+    @cached_property
     def distinct(self) -> np.ndarray:
         return np.unique(self.values)
 
-    def threshold(self, op: str, bound: float) -> int:
-        """The rank bound equivalent to `value op bound`."""
-        distinct = self.distinct
-        if op == "<=":
-            return int(np.searchsorted(distinct, bound, side="right"))
-        return int(np.searchsorted(distinct, bound, side="left")) + 1
+
+def threshold(distinct: np.ndarray, op: str, bound: float, strict: bool = False) -> int:
+    """The rank bound equivalent to `value op bound` (`<` or `>` when strict), given the
+    sorted distinct values: `rank <= threshold` for <=, `rank >= threshold` for >=."""
+    if op == "<=":
+        return int(np.searchsorted(distinct, bound, side="left" if strict else "right"))
+    return int(np.searchsorted(distinct, bound, side="right" if strict else "left")) + 1
 
 
 @dataclass
 class Tables:
-    """All configurations and the quantities the model constrains and optimises."""
+    """All configurations and every quantity's value on each."""
 
     algorithm: np.ndarray  # index into problem.algorithms, per configuration
     hardware: np.ndarray  # index into problem.hardware
+    pair: np.ndarray  # index into problem.pairs, from 1
     params: dict[tuple[str, str], np.ndarray]  # (algorithm, param) -> value per configuration
     pair_ranges: list[tuple[int, int]]  # first and last configuration (1-based) of each pair
-    targets: dict[str, Quantity]
-    goal: Quantity | None
-    bounds: list[tuple[Bound, Quantity]]
+    quantities: list[Quantity]
 
     @property
     def size(self) -> int:
         return len(self.algorithm)
 
 
-def build_tables(problem: Problem, fitted: dict[tuple[str, str, str], Fitted]) -> Tables:
-    """Enumerate configurations pair by pair and predict every target on them.
+def build_tables(
+    problem: Problem, fitted: dict[tuple[str, str, str], Fitted], wanted: list[Definition]
+) -> Tables:
+    """Enumerate configurations pair by pair and evaluate every quantity on them.
 
     Only for problems `encode.shape_for` enumerates: every param finite, few configurations.
+    A let that is not a finite number everywhere (a division by zero) is left out; an
+    objective's or a constraint's expression is an error.
     """
     algorithm_index = {a.name: i for i, a in enumerate(problem.algorithms)}
     hardware_index = {h.name: i for i, h in enumerate(problem.hardware)}
     points = {a.name: a.points() for a in problem.algorithms}
 
-    algorithm_of, hardware_of, ranges = [], [], []
+    algorithm_of, hardware_of, pair_of, ranges = [], [], [], []
     predictions: dict[str, list[np.ndarray]] = {t.name: [] for t in problem.targets}
     attributes: dict[str, list[np.ndarray]] = {
         name: [] for name in problem.attribute_units if name not in predictions
@@ -81,13 +88,14 @@ def build_tables(problem: Problem, fitted: dict[tuple[str, str, str], Fitted]) -
     params: dict[tuple[str, str], list[np.ndarray]] = {
         (a.name, p.name): [] for a in problem.algorithms for p in a.params
     }
-    for pair in problem.pairs:
+    for index, pair in enumerate(problem.pairs, start=1):
         grid = points[pair.algorithm]
         count = len(grid)
         start = ranges[-1][1] if ranges else 0
         ranges.append((start + 1, start + count))
         algorithm_of.append(np.full(count, algorithm_index[pair.algorithm]))
         hardware_of.append(np.full(count, hardware_index[pair.hardware]))
+        pair_of.append(np.full(count, index))
         for algorithm in problem.algorithms:
             for j, param in enumerate(algorithm.params):
                 column = (
@@ -102,44 +110,24 @@ def build_tables(problem: Problem, fitted: dict[tuple[str, str, str], Fitted]) -
             attributes[name].append(np.full(count, numbers.get(name, np.nan)))
 
     values = {name: np.concatenate(parts) for name, parts in {**predictions, **attributes}.items()}
-    targets = {
-        t.name: Quantity(
-            t.name,
-            values[t.name],
-            t.unit_text,
-            f'{t.name}: "{t.column}" in {t.unit_text} ~ {t.text}',
-        )
-        for t in problem.targets
-    }
-
-    def quantity(expr, unit, text, line, default_name) -> Quantity:
-        if isinstance(expr, Var) and expr.name in targets:
-            return targets[expr.name]
+    size = sum(last - first + 1 for first, last in ranges)
+    quantities = []
+    for definition in wanted:
         with np.errstate(all="ignore"):
-            result = np.asarray(evaluate(expr, values), dtype=float) * np.ones(
-                len(values[problem.targets[0].name])
-            )
+            result = np.asarray(evaluate(definition.expr, values), dtype=float) * np.ones(size)
         if not np.all(np.isfinite(result)):
+            if not definition.required:
+                continue
             raise HadacError(
-                f"{problem.spec.path}:{line}: '{text}' is not a finite number for every"
-                " configuration (a division by zero?)"
+                f"{problem.spec.path}:{definition.line}: '{definition.text}' is not a finite"
+                " number for every configuration (a division by zero?)"
             )
-        return Quantity(default_name, result, pretty(unit), text)
-
-    goal = None
-    if problem.goal is not None:
-        g = problem.goal
-        goal = quantity(g.expr, g.unit, g.text, g.line, names.derived("objective"))
-    bounds = [
-        (b, quantity(b.expr, b.unit, b.text, b.line, names.derived(f"constraint_line_{b.line}")))
-        for b in problem.bounds
-    ]
+        quantities.append(Quantity(definition, result))
     return Tables(
         np.concatenate(algorithm_of),
         np.concatenate(hardware_of),
+        np.concatenate(pair_of),
         {key: np.concatenate(parts) for key, parts in params.items()},
         ranges,
-        targets,
-        goal,
-        bounds,
+        quantities,
     )

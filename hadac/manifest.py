@@ -1,0 +1,297 @@
+"""The build contract: what `manifest.json` holds, as typed records.
+
+The compiler writes a `Manifest`, and everything that reads a build (solve, verify, pareto,
+report, show) reads these records, never the JSON by string keys, so a field has one name
+and one type everywhere. `to_json` and `from_json` map the records to the file and back;
+`format_version` changes whenever the file's meaning does, and a build of another format is
+refused rather than misread.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+FORMAT_VERSION = 3
+
+# Field names that the JSON spells differently (a Python name cannot hold a `-`).
+_JSON_NAMES = {"scikit_learn": "scikit-learn"}
+
+
+@dataclass(frozen=True)
+class SpecRecord:
+    name: str
+    file: str
+    path: str  # relative to the build directory
+    sha256: str
+
+
+@dataclass(frozen=True)
+class DataRecord:
+    algorithm: str
+    hardware: str
+    file: str  # relative to the spec's folder
+    sha256: str
+    rows: int
+
+
+@dataclass(frozen=True)
+class Versions:
+    hadac: str
+    python: str
+    scikit_learn: str
+    numpy: str
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """The fixed MiniZinc program and the files it reads."""
+
+    file: str
+    data: str
+    shape: str  # "enumerated" or "mip"
+    configurations: int | None
+    tables: str | None = None  # enumerated: every quantity's value per configuration (.npz)
+    sha256: str = ""
+    data_sha256: str = ""
+    tables_sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class HardwareRecord:
+    name: str
+    attributes: dict[str, float]
+    line: int
+    declared: str  # the hardware as the spec declares it (an entry may be one of its locations)
+    location: str | None
+
+
+@dataclass(frozen=True)
+class CarbonRecord:
+    attribute: str
+    unit: str
+    source: str
+    location: str | None  # `--location`, applied to every hardware
+
+
+@dataclass(frozen=True)
+class LetRecord:
+    name: str
+    text: str
+    line: int
+    unit: str
+    expr: dict
+
+
+@dataclass(frozen=True)
+class PairRecord:
+    algorithm: str
+    hardware: str
+    line: int
+    configurations: tuple[int, int] | None  # enumerated: first and last configuration
+
+
+@dataclass(frozen=True)
+class ParamRecord:
+    name: str
+    type: str
+    var: str  # the MiniZinc variable of its value
+    array: str  # enumerated: its value per configuration
+
+
+@dataclass(frozen=True)
+class TargetRecord:
+    name: str
+    column: str
+    unit: str
+    kind: str
+    var: str
+    line: int
+
+
+@dataclass(frozen=True)
+class QuantityRecord:
+    """A value the model can bound and optimise: a target, a let, or an expression of the
+    spec's objective or constraints; each has a lower and an upper bound set by the query."""
+
+    name: str
+    kind: str  # "target", "let" or "expression"
+    text: str
+    line: int
+    unit: str
+    expr: dict  # lowered, in the stored units of targets and attributes
+    var: str  # enumerated: its rank variable; MIP: its value variable
+    low: float  # the least and greatest value the model gives it
+    high: float
+    distinct: int | None = None  # enumerated: how many distinct values (the top rank)
+
+
+@dataclass(frozen=True)
+class PairMargin:
+    algorithm: str
+    hardware: str
+    margin: float
+
+
+@dataclass(frozen=True)
+class ConstraintRecord:
+    """A constraint of the spec, as the bound it puts on one quantity."""
+
+    text: str
+    line: int
+    quantity: str
+    op: str  # "<=" or ">="
+    bound: float
+    unit: str
+    confidence: float | None = None
+    margins: tuple[PairMargin, ...] = ()  # with a confidence: each pair's margin
+
+    def margin(self, algorithm: str, hardware: str) -> float:
+        """The margin this constraint adds on a pair (0 without a confidence)."""
+        for row in self.margins:
+            if (row.algorithm, row.hardware) == (algorithm, hardware):
+                return row.margin
+        return 0.0
+
+
+@dataclass(frozen=True)
+class ObjectiveRecord:
+    sense: str  # "minimize" or "maximize"
+    text: str
+    line: int
+    quantity: str
+    unit: str
+
+
+@dataclass(frozen=True)
+class Holdout:
+    r2: float | None
+    mae: float | None
+
+
+@dataclass(frozen=True)
+class SurrogateRecord:
+    algorithm: str
+    hardware: str
+    target: str
+    column: str
+    unit: str
+    kind: str
+    hyperparameters: dict[str, Any]
+    inputs: tuple[str, ...]
+    encoding: str
+    size: dict[str, Any]
+    rows: int
+    holdout: Holdout
+    model: str  # the fitted estimator, relative to the build
+    line: int
+    model_sha256: str = ""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    spec: SpecRecord
+    data: tuple[DataRecord, ...]
+    versions: Versions
+    model: ModelRecord
+    hardware: tuple[HardwareRecord, ...]
+    carbon: CarbonRecord
+    lets: tuple[LetRecord, ...]
+    pairs: tuple[PairRecord, ...]
+    params: dict[str, tuple[ParamRecord, ...]]  # by algorithm
+    targets: tuple[TargetRecord, ...]
+    attribute_units: dict[str, str]
+    quantities: tuple[QuantityRecord, ...]
+    solver: str | None
+    objective: ObjectiveRecord | None
+    constraints: tuple[ConstraintRecord, ...]
+    surrogates: tuple[SurrogateRecord, ...]
+    warnings: tuple[str, ...] = ()
+    format_version: int = field(default=FORMAT_VERSION)
+
+    def quantity(self, name: str) -> QuantityRecord:
+        return next(q for q in self.quantities if q.name == name)
+
+    def hardware_entry(self, name: str) -> HardwareRecord:
+        return next(h for h in self.hardware if h.name == name)
+
+    def surrogate(self, algorithm: str, hardware: str, target: str) -> SurrogateRecord:
+        return next(
+            s
+            for s in self.surrogates
+            if (s.algorithm, s.hardware, s.target) == (algorithm, hardware, target)
+        )
+
+    def units(self) -> dict[str, str]:
+        """The unit of every target and let, by name."""
+        return {t.name: t.unit for t in self.targets} | {x.name: x.unit for x in self.lets}
+
+    def to_json(self) -> dict:
+        return _to_json(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> Manifest:
+        """The manifest of a build's JSON; a field missing or of the wrong type raises
+        `ValueError` naming it."""
+        return _from_json(cls, data, "manifest")
+
+
+def _to_json(value: object) -> object:
+    if dataclasses.is_dataclass(value):
+        return {
+            _JSON_NAMES.get(f.name, f.name): _to_json(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+        }
+    if isinstance(value, dict):
+        return {k: _to_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_to_json(v) for v in value]
+    return value
+
+
+def _from_json(kind: Any, data: object, where: str) -> Any:
+    """`data` read as the type `kind`, recursively through records, tuples and dicts."""
+    origin = typing.get_origin(kind)
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(kind)
+        if data is None and type(None) in options:
+            return None
+        (inner,) = [o for o in options if o is not type(None)]
+        return _from_json(inner, data, where)
+    if dataclasses.is_dataclass(kind):
+        if not isinstance(data, dict):
+            raise ValueError(f"{where}: expected an object")
+        hints = typing.get_type_hints(kind)
+        values = {}
+        for f in dataclasses.fields(kind):
+            key = _JSON_NAMES.get(f.name, f.name)
+            if key in data:
+                values[f.name] = _from_json(hints[f.name], data[key], f"{where}.{key}")
+            elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise ValueError(f"{where}: no field '{key}'")
+        return kind(**values)
+    if origin is tuple:
+        args = typing.get_args(kind)
+        if not isinstance(data, list):
+            raise ValueError(f"{where}: expected a list")
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_from_json(args[0], v, f"{where}[{i}]") for i, v in enumerate(data))
+        if len(args) != len(data):
+            raise ValueError(f"{where}: expected {len(args)} items")
+        pairs = enumerate(zip(args, data, strict=True))
+        return tuple(_from_json(a, v, f"{where}[{i}]") for i, (a, v) in pairs)
+    if origin is dict:
+        _, value_kind = typing.get_args(kind)
+        if not isinstance(data, dict):
+            raise ValueError(f"{where}: expected an object")
+        return {k: _from_json(value_kind, v, f"{where}.{k}") for k, v in data.items()}
+    if kind is float:
+        if not isinstance(data, int | float) or isinstance(data, bool):
+            raise ValueError(f"{where}: expected a number")
+        return float(data)
+    if kind in (int, str, bool) and type(data) is not kind:
+        raise ValueError(f"{where}: expected {kind.__name__}")
+    return data

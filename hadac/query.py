@@ -1,0 +1,246 @@
+"""A question to a build: which bounds hold, and what to optimise.
+
+A build is a fixed program; a `Query` is everything a user may change between two solves of
+it. The spec's own constraints and objective make the build's default query
+(`Query.of_spec`); `hadac solve --constraint/--minimize/--drop-constraint`, `hadac pareto`
+and the infeasibility explanation derive other queries from it, and `hadac.instance` turns
+any of them into the data of one solve. A query names quantities of the build (targets, lets
+and the spec's expressions); an expression the build does not have cannot be asked about
+without compiling again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+from hadac import ast, parser
+from hadac.errors import Diagnostic, HadacError, Reporter
+from hadac.manifest import ConstraintRecord, Manifest, PairMargin
+from hadac.units import Const, Op, Typer, evaluate, from_json, names_in, parse_unit, to_json
+
+
+@dataclass(frozen=True)
+class Limit:
+    """`quantity op bound`, with each pair's confidence margin added to the quantity."""
+
+    quantity: str
+    op: str  # "<=" or ">="
+    bound: float
+    text: str  # as written: "time <= 30 s"
+    unit: str = ""
+    line: int | None = None  # its line in the spec; None when it was given at solve time
+    confidence: float | None = None
+    margins: tuple[PairMargin, ...] = ()
+    strict: bool = False  # `<` (or `>`): what `hadac pareto` asks to close a gap
+
+    @classmethod
+    def of_constraint(cls, record: ConstraintRecord) -> Limit:
+        return cls(
+            record.quantity,
+            record.op,
+            record.bound,
+            record.text.removeprefix("constraint "),
+            record.unit,
+            record.line,
+            record.confidence,
+            record.margins,
+        )
+
+    def margin(self, algorithm: str, hardware: str) -> float:
+        """The margin this limit adds on a pair (0 without a confidence)."""
+        for row in self.margins:
+            if (row.algorithm, row.hardware) == (algorithm, hardware):
+                return row.margin
+        return 0.0
+
+    def limit(self, margin: float) -> float:
+        """The bound the prediction itself must meet once `margin` is added to it."""
+        return self.bound - margin if self.op == "<=" else self.bound + margin
+
+    def holds(self, value: float, margin: float = 0.0) -> bool:
+        """Whether a prediction meets the limit with its margin."""
+        if self.op == "<=":
+            return value + margin < self.bound if self.strict else value + margin <= self.bound
+        return value - margin > self.bound if self.strict else value - margin >= self.bound
+
+    def to_json(self) -> dict:
+        return {
+            "quantity": self.quantity,
+            "op": self.op,
+            "bound": self.bound,
+            "unit": self.unit,
+            "text": self.text,
+            "line": self.line,
+            "confidence": self.confidence,
+            "strict": self.strict,
+        }
+
+
+@dataclass(frozen=True)
+class Objective:
+    """Optimise a quantity; among its optima, `then` (if any) is optimised in the same sense."""
+
+    quantity: str
+    sense: str  # "minimize" or "maximize"
+    text: str
+    then: str | None = None
+
+    def to_json(self) -> dict:
+        return {"quantity": self.quantity, "sense": self.sense, "text": self.text}
+
+
+@dataclass(frozen=True)
+class Query:
+    limits: tuple[Limit, ...] = ()
+    objective: Objective | None = None
+
+    @classmethod
+    def of_spec(cls, manifest: Manifest) -> Query:
+        """The spec's own question: its constraints and its objective."""
+        goal = manifest.objective
+        objective = Objective(goal.quantity, goal.sense, goal.text) if goal else None
+        return cls(tuple(Limit.of_constraint(c) for c in manifest.constraints), objective)
+
+    def to_json(self) -> dict:
+        return {
+            "constraints": [limit.to_json() for limit in self.limits],
+            "objective": self.objective.to_json() if self.objective else None,
+        }
+
+
+def what_if(
+    manifest: Manifest,
+    base: Query,
+    constraints: tuple[str, ...] = (),
+    minimize: str | None = None,
+    maximize: str | None = None,
+    drop: tuple[str, ...] = (),
+) -> Query:
+    """`base` changed as `hadac solve` options say, each parsed with the spec's grammar.
+
+    A dropped constraint is named by its number (1 for the first of the spec) or its text.
+    A constraint on a quantity and direction that `base` already bounds replaces that
+    bound (its confidence margins stay); any other is added. An objective replaces the
+    objective.
+    """
+    if minimize is not None and maximize is not None:
+        raise HadacError("give --minimize or --maximize, not both")
+    limits = list(base.limits)
+    for name in drop:
+        limits.remove(_dropped(limits, name))
+    for text in constraints:
+        new = parse_limit(manifest, text)
+        same = next(
+            (i for i, x in enumerate(limits) if (x.quantity, x.op) == (new.quantity, new.op)), None
+        )
+        if same is None:
+            limits.append(new)
+        else:
+            old = limits[same]
+            limits[same] = dataclasses.replace(old, bound=new.bound, text=new.text, line=None)
+    objective = base.objective
+    for sense, text in (("minimize", minimize), ("maximize", maximize)):
+        if text is not None:
+            objective = parse_objective(manifest, text, sense)
+    return Query(tuple(limits), objective)
+
+
+def _dropped(limits: list[Limit], name: str) -> Limit:
+    """The limit `--drop-constraint NAME` means: its number, or its text as written."""
+    if name.strip().isdigit():
+        number = int(name)
+        if not 1 <= number <= len(limits):
+            raise HadacError(
+                f"--drop-constraint {name}: there are {len(limits)} constraints, numbered"
+                f" 1 to {len(limits)}"
+            )
+        return limits[number - 1]
+    wanted = " ".join(name.removeprefix("constraint ").split())
+    found = [x for x in limits if " ".join(x.text.split()) == wanted]
+    if not found:
+        listed = "; ".join(f"{i}: {x.text}" for i, x in enumerate(limits, start=1)) or "none"
+        raise HadacError(f"--drop-constraint '{name}': no such constraint (they are {listed})")
+    return found[0]
+
+
+def _typer(manifest: Manifest, where: str, text: str) -> Typer:
+    """A unit checker that knows the build's targets, attributes and lets."""
+    units = {t.name: parse_unit(t.unit) for t in manifest.targets}
+    units |= {name: parse_unit(unit) for name, unit in manifest.attribute_units.items()}
+    typer = Typer(units, Reporter(Path(where), text))
+    for let in manifest.lets:
+        typer.lets[let.name] = (from_json(let.expr), parse_unit(let.unit) if let.unit else None)
+    return typer
+
+
+def _quantity_of(
+    manifest: Manifest, expr, option: str, text: str, written: str, column: int
+) -> str:
+    """The build quantity whose expression is `expr`, or an error at `written` (which starts
+    at `column` of `text`) saying to add a let."""
+    wanted = to_json(expr)
+    for q in manifest.quantities:
+        if q.expr == wanted:
+            return q.name
+    known = ", ".join(q.name for q in manifest.quantities if q.kind != "expression")
+    raise HadacError(
+        Diagnostic(
+            f"this build has no quantity '{written}'; bound or optimise a target or let"
+            f" ({known}), or add `let NAME = ...` for it to the spec and compile again",
+            Path(option),
+            ast.Pos(1, column),
+            len(written),
+            "error",
+            text,
+        )
+    )
+
+
+def parse_limit(manifest: Manifest, text: str, option: str = "--constraint") -> Limit:
+    """`time <= 10 s` as a limit on a quantity of the build, units checked and converted."""
+    node = parser.parse_fragment(text, "bound", option)
+    assert isinstance(node, ast.Constraint)
+    typer = _typer(manifest, option, text)
+    reporter = typer.reporter
+    if node.op not in ("<=", ">="):
+        reporter.error(node.op_pos, f"'{node.op}' is not supported; use <= or >=", len(node.op))
+        reporter.raise_if_errors()
+    if node.confidence is not None:
+        reporter.error(
+            node.confidence_pos,
+            "a confidence is compiled into the build; put this constraint in the spec",
+        )
+        reporter.raise_if_errors()
+    left, right = typer.lower(node.left), typer.lower(node.right)
+    joined = None
+    if left is not None and right is not None:
+        joined = typer.join(left, right, node.op_pos, f"'{node.op}'")
+    reporter.raise_if_errors()
+    (lexpr, unit), (rexpr, _) = joined
+    op, split = node.op, node.op_pos.column - 1
+    side = (text[:split], 0)  # the bounded side's text and where it starts
+    if not names_in(lexpr) and names_in(rexpr):  # `10 s >= time` is `time <= 10 s`
+        lexpr, rexpr, op = rexpr, lexpr, "<=" if op == ">=" else ">="
+        side = (text[split + len(node.op) :], split + len(node.op))
+    if names_in(rexpr):
+        lexpr, rexpr, side = Op("-", lexpr, rexpr), Const(0.0), (text, 0)
+    written, start = side
+    column = start + len(written) - len(written.lstrip()) + 1
+    quantity = _quantity_of(manifest, lexpr, option, text, written.strip(), column)
+    record = manifest.quantity(quantity)
+    return Limit(quantity, op, float(evaluate(rexpr, {})), " ".join(text.split()), record.unit)
+
+
+def parse_objective(manifest: Manifest, text: str, sense: str) -> Objective:
+    """`emissions` (or any expression the build has) as the objective."""
+    option = f"--{sense}"
+    node = parser.parse_fragment(text, "expr", option)
+    typer = _typer(manifest, option, text)
+    lowered = typer.lower(node)
+    typer.reporter.raise_if_errors()
+    written = text.strip()
+    column = len(text) - len(text.lstrip()) + 1
+    quantity = _quantity_of(manifest, lowered[0], option, text, written, column)
+    return Objective(quantity, sense, f"{sense} {' '.join(text.split())}")
