@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+import hadac.solvers as solver_table
 from hadac import __version__
 from hadac.errors import Diagnostic, HadacError
 
@@ -261,7 +262,7 @@ def show(ctx: click.Context, build_dir: Path, as_json: bool) -> None:
 @click.argument("target", type=click.Path(path_type=Path))
 @click.option(
     "--solver",
-    type=click.Choice(["cbc", "highs", "gecode", "chuffed"]),
+    type=click.Choice(solver_table.names()),
     help="Override the spec's solver.",
 )
 @time_limit_option
@@ -293,7 +294,7 @@ def solve(
     else:
         build, compiled = _compile_or_reuse(target, output, location)
         compile_seconds = compiled.seconds if compiled else None
-    solver = solver or build.manifest["solver"] or "cbc"
+    solver = solver or build.manifest["solver"] or solver_table.DEFAULT
     with err.status(f"solving with {solver}", spinner="dots"):
         answer = solve_build(build, solver, time_limit, compile_seconds)
     if as_json:
@@ -349,7 +350,7 @@ def _print_answer(answer) -> None:
 
 solver_option = click.option(
     "--solver",
-    type=click.Choice(["cbc", "highs", "gecode", "chuffed"]),
+    type=click.Choice(solver_table.names()),
     help="Override the spec's solver.",
 )
 
@@ -546,7 +547,7 @@ def bench(
 @main.command()
 @json_option
 def solvers(as_json: bool) -> None:
-    """List gecode, cbc, highs and chuffed: version and where each runs, or why not."""
+    """List hadac's solvers: version and where each runs, or why not."""
     from hadac import runtime
 
     infos = runtime.solvers()
