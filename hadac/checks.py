@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hadac import ast, benchspec, carbon, conformal, fit
+from hadac import ast, benchspec, carbon, conformal, fit, solvers
 from hadac.errors import Reporter
 from hadac.lets import lower_lets
 from hadac.parser import parse_file
@@ -32,7 +32,6 @@ from hadac.problem import (
 )
 from hadac.units import Op, Typer, evaluate, names_in, parse_unit
 
-SOLVERS = ("cbc", "highs", "gecode", "chuffed")
 MAX_SET_VALUES = 100_000
 
 
@@ -380,15 +379,12 @@ def _attributes_defined(spec, goal, bounds, reporter, lets=()) -> None:
 
 def _solver(spec: ast.Spec, reporter: Reporter) -> str | None:
     for choice in spec.solvers:
-        if choice.name not in SOLVERS:
-            reporter.error(
-                choice.pos,
-                f"unknown solver '{choice.name}'; expected one of {', '.join(SOLVERS)}",
-                len(choice.name),
-            )
+        if choice.name not in solvers.names():
+            reporter.error(choice.pos, solvers.unknown(choice.name), len(choice.name))
     for extra in spec.solvers[1:]:
         reporter.error(extra.pos, "a spec names one solver; this is a second one", len(extra.name))
-    return spec.solvers[0].name if spec.solvers and spec.solvers[0].name in SOLVERS else None
+    first = spec.solvers[0].name if spec.solvers else None
+    return first if first in solvers.names() else None
 
 
 def _pairs(spec, algorithms, targets, reporter) -> list[Pair]:

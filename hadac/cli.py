@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+import hadac.solvers as solver_table
 from hadac import __version__
 from hadac.errors import Diagnostic, HadacError
 
@@ -259,7 +260,7 @@ def show(ctx: click.Context, build_dir: Path, as_json: bool) -> None:
 @click.argument("target", type=click.Path(path_type=Path))
 @click.option(
     "--solver",
-    type=click.Choice(["cbc", "highs", "gecode", "chuffed"]),
+    type=click.Choice(solver_table.names()),
     help="Override the spec's solver.",
 )
 @time_limit_option
@@ -324,7 +325,7 @@ def solve(
         compile_seconds = compiled.seconds if compiled else None
     manifest = build.manifest
     query = what_if(manifest, Query.of_spec(manifest), constraints, minimize, maximize, drops)
-    solver = solver or manifest.solver or "cbc"
+    solver = solver or manifest.solver or solver_table.DEFAULT
     with err.status(f"solving with {solver}", spinner="dots"):
         answer = solve_build(build, solver, time_limit, compile_seconds, query)
     if as_json:
@@ -380,7 +381,7 @@ def _print_answer(answer) -> None:
 
 solver_option = click.option(
     "--solver",
-    type=click.Choice(["cbc", "highs", "gecode", "chuffed"]),
+    type=click.Choice(solver_table.names()),
     help="Override the spec's solver.",
 )
 
@@ -577,7 +578,7 @@ def bench(
 @main.command()
 @json_option
 def solvers(as_json: bool) -> None:
-    """List gecode, cbc, highs and chuffed: version and where each runs, or why not."""
+    """List hadac's solvers: version and where each runs, or why not."""
     from hadac import runtime
 
     infos = runtime.solvers()

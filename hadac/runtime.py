@@ -24,17 +24,13 @@ from pathlib import Path
 
 import minizinc
 
+import hadac.solvers as solver_table
 from hadac.errors import HadacError
 
-SOLVERS = ("gecode", "cbc", "highs", "chuffed")
-FAMILY = {"gecode": "CP", "chuffed": "CP", "cbc": "MIP", "highs": "MIP"}
-# Solver ids as MiniZinc reports them, by the name hadac uses.
-_IDS = {
-    "gecode": ("org.gecode.gecode", "org.minizinc.gecode_presolver"),
-    "cbc": ("org.minizinc.mip.coin-bc",),
-    "highs": ("org.minizinc.mip.highs",),
-    "chuffed": ("org.chuffed.chuffed", "org.minizinc.chuffed"),
-}
+# The names, and each family by name, for callers that index by solver; hadac.solvers holds
+# the table itself.
+SOLVERS: tuple[str, ...] = solver_table.names()
+FAMILY: dict[str, solver_table.Family] = {s.name: s.family for s in solver_table.SOLVERS}
 
 
 def hadac_home() -> Path:
@@ -94,21 +90,21 @@ def _driver(path: Path) -> minizinc.Driver:
 def _listed(driver: minizinc.Driver) -> dict[str, minizinc.Solver]:
     """The driver's solvers by hadac name, keeping only those with a known version."""
     out = {}
-    for name, ids in _IDS.items():
-        for solver_id in ids:
+    for known in solver_table.SOLVERS:
+        for solver_id in known.ids:
             try:
                 solver = minizinc.Solver.lookup(solver_id, driver=driver, refresh=True)
             except LookupError:
                 continue
             if solver.version and "unknown" not in solver.version:
-                out[name] = solver
+                out[known.name] = solver
                 break
     return out
 
 
 @cache
 def solvers() -> tuple[SolverInfo, ...]:
-    """Each of gecode, cbc, highs, chuffed: the first driver that has it, native first."""
+    """Each of hadac's solvers (hadac.solvers): the first driver that has it, native first."""
     drivers = []
     for where, path in _driver_paths():
         try:
@@ -117,7 +113,7 @@ def solvers() -> tuple[SolverInfo, ...]:
         except Exception as err:  # a broken installation is reported, not raised
             drivers.append((where, path, None, {"__error__": str(err)}))
     infos = []
-    for name in SOLVERS:
+    for name in solver_table.names():
         info = None
         for where, path, driver, listed in drivers:
             if driver is not None and name in listed:
@@ -134,8 +130,7 @@ def solvers() -> tuple[SolverInfo, ...]:
 
 
 def solver_info(name: str) -> SolverInfo:
-    if name not in SOLVERS:
-        raise HadacError(f"unknown solver '{name}'; expected one of {', '.join(SOLVERS)}")
+    solver_table.get(name)  # an unknown name is an error that lists the known ones
     info = next(s for s in solvers() if s.name == name)
     if not info.available:
         raise HadacError(f"solver '{name}' is not available: {info.reason}")

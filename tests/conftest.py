@@ -1,4 +1,5 @@
-"""Shared fixtures: example specs, the reference data folder, compiled builds."""
+"""Shared fixtures: example specs, the reference data folder, compiled builds, and the
+`requires_solver` marker that skips a test, saying why, when a solver it needs is missing."""
 
 from __future__ import annotations
 
@@ -7,9 +8,14 @@ import site
 import subprocess
 import sys
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from hadac.runtime import SolverInfo
 
 REPO = Path(__file__).resolve().parent.parent
 SPECS = sorted((REPO / "specs").glob("*.hada"))
@@ -45,6 +51,66 @@ def install_wheel(folder: Path) -> tuple[Path, list[str]]:
     deps = [p for p in site.getsitepackages() if "site-packages" in p]
     Path(purelib, "deps.pth").write_text("\n".join(deps) + "\n")
     return python, zipfile.ZipFile(wheel).namelist()
+
+
+def solver_missing(name: str, where: str | None = None) -> str | None:
+    """Why solver `name` cannot run here (or not on the `where` driver, "native" or
+    "bundled"), as a skip reason; None when it can."""
+    from hadac import runtime
+    from hadac import solvers as solver_table
+
+    solver_table.get(name)  # a misspelt name in a test is an error, not a skip
+    info = next(s for s in runtime.solvers() if s.name == name)
+    on = f" on the {where} driver" if where else ""
+    if not info.available:
+        return f"needs solver {name}{on}, which is unavailable here: {info.reason}"
+    if where is not None and info.where != where:
+        return f"needs solver {name}{on}; here it runs {info.where} ({info.driver})"
+    return None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "requires_solver(*names, where=None): skip unless every named solver runs here (on the"
+        " `where` driver, native or bundled, when given); with no names, the solver is the"
+        " test's `solver` parameter",
+    )
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip a test marked `requires_solver` whose solver is missing, with the runtime's
+    reason, so that a machine without one solver still runs every other test."""
+    for mark in item.iter_markers("requires_solver"):
+        names = mark.args
+        if not names:
+            callspec = getattr(item, "callspec", None)
+            if callspec is None or "solver" not in callspec.params:
+                raise pytest.UsageError(
+                    f"{item.nodeid}: requires_solver without names needs a `solver` parameter"
+                )
+            names = (callspec.params["solver"],)
+        for name in names:
+            reason = solver_missing(name, mark.kwargs.get("where"))
+            if reason is not None:
+                pytest.skip(reason)
+
+
+@pytest.fixture
+def require_solver() -> Callable[..., SolverInfo]:
+    """`require_solver(name, where=None)`: the solver's info, or a skip saying why it is
+    missing. For tests that choose the driver themselves (HADAC_MINIZINC) before asking,
+    which a marker, checked before the test's fixtures run, cannot see."""
+
+    from hadac import runtime
+
+    def require(name: str, where: str | None = None) -> SolverInfo:
+        reason = solver_missing(name, where)
+        if reason is not None:
+            pytest.skip(reason)
+        return next(s for s in runtime.solvers() if s.name == name)
+
+    return require
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

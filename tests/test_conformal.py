@@ -8,8 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import REPO, SHARED_DATA
-from sklearn.model_selection import train_test_split
-from sklearn.tree import DecisionTreeRegressor
+from oracles import conformal_margin
 
 from hadac import conformal, instance
 from hadac.builddir import BuildDir
@@ -30,16 +29,6 @@ def _variant(tmp_path, old: str, new: str, name: str = "spec.hada"):
     return path
 
 
-def _margin(algorithm, hardware, column, level, sign=1.0):
-    """The conformal margin recomputed from the data file with scikit-learn alone."""
-    frame = pd.read_csv(DATA / f"{algorithm}_{hardware}.csv")
-    x, y = frame.iloc[:, :1].to_numpy(float), frame[column].to_numpy(float)
-    x_fit, x_cal, y_fit, y_cal = train_test_split(x, y, test_size=0.2, random_state=0)
-    model = DecisionTreeRegressor(max_depth=6, random_state=0).fit(x_fit, y_fit)
-    scores = np.sort(sign * (y_cal - model.predict(x_cal)))
-    return float(scores[math.ceil((len(scores) + 1) * level) - 1])
-
-
 def test_quantile_is_the_split_conformal_order_statistic():
     scores = np.arange(1.0, 20.0)  # 19 scores
     assert conformal.quantile(scores, 0.1) == 18.0  # ceil(20 * 0.9) = 18th smallest
@@ -48,6 +37,7 @@ def test_quantile_is_the_split_conformal_order_statistic():
     assert conformal.rows_needed(0.05) == 19 and conformal.rows_needed(0.1) == 9
 
 
+@pytest.mark.requires_solver("gecode")
 def test_margins_per_pair_in_the_manifest_and_the_model(tmp_path):
     spec = _variant(
         tmp_path, "constraint time   <= 30 s", "constraint time <= 30 s with confidence 0.9"
@@ -59,7 +49,7 @@ def test_margins_per_pair_in_the_manifest_and_the_model(tmp_path):
         (p.algorithm, p.hardware) for p in build.problem.pairs
     ]
     for m in entry.margins:
-        expected = _margin(m.algorithm, m.hardware, "time(sec)", 0.9)
+        expected = conformal_margin(m.algorithm, m.hardware, "time(sec)", 0.9)
         assert m.margin == pytest.approx(expected, rel=1e-12)
     # Each pair's rank limit, computed at solve time from its margin: not all the same.
     data = instance.data(BuildDir(build.directory), Query.of_spec(build.manifest))
@@ -71,6 +61,7 @@ def test_margins_per_pair_in_the_manifest_and_the_model(tmp_path):
     assert answer.objective >= plain.objective  # a tighter bound never helps
 
 
+@pytest.mark.requires_solver("gecode")
 def test_lower_bounds_and_sums_of_targets(tmp_path):
     # cost >= ...: the margin guards against cost falling below its prediction. A sum of two
     # targets gets each target's margin at half the miss rate (a union bound): 0.9 each.
@@ -82,10 +73,10 @@ def test_lower_bounds_and_sums_of_targets(tmp_path):
     build = compile_spec(spec, tmp_path / "b")
     lower, total = build.manifest.constraints[1:3]
     for m in lower.margins:
-        expected = _margin(m.algorithm, m.hardware, "sol(keuro)", 0.9, sign=-1.0)
+        expected = conformal_margin(m.algorithm, m.hardware, "sol(keuro)", 0.9, sign=-1.0)
         assert m.margin == pytest.approx(expected, rel=1e-12)
     for m in total.margins:
-        expected = _margin(m.algorithm, m.hardware, "time(sec)", 0.9) + _margin(
+        expected = conformal_margin(m.algorithm, m.hardware, "time(sec)", 0.9) + conformal_margin(
             m.algorithm, m.hardware, "memAvg(MB)", 0.9
         )
         assert m.margin == pytest.approx(expected, rel=1e-12)
@@ -94,6 +85,7 @@ def test_lower_bounds_and_sums_of_targets(tmp_path):
     assert row["value"] - row["margin"] >= 280
 
 
+@pytest.mark.requires_solver("cbc")
 def test_mip_shape_gives_the_same_answer_as_tables(tmp_path):
     new = "constraint time <= 30 s with confidence 0.9"
     tables = _variant(tmp_path, "constraint time   <= 30 s", new, "tables.hada")

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from hadac import fit, jsondata, runtime
+from hadac import solvers as solver_table
 from hadac.encode import mip
 from hadac.encode.render import render_surrogate
 from hadac.encode.trees import MARGIN
@@ -75,12 +76,10 @@ def fitted():
     return {kind: fit.fit(kind, args, x, y).estimator for kind, args in KINDS.items()}
 
 
-@pytest.mark.parametrize("solver", ["cbc", "highs"])
+@pytest.mark.requires_solver
+@pytest.mark.parametrize("solver", solver_table.of_family("MIP"))
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_encoding_equals_predict(kind, solver, fitted, tmp_path):
-    info = next(s for s in runtime.solvers() if s.name == solver)
-    if not info.available:
-        pytest.skip(f"{solver} unavailable: {info.reason}")
     estimator = fitted[kind]
     points = _points(estimator)
     encoding = mip.STRUCTURE[kind]

@@ -2,20 +2,26 @@
 
 Each spec has 2 or 3 machines, 2 algorithms with 1 or 2 int params, four targets of random
 kinds and encodings, a random objective and constraints placed at random quantiles. The
-enumeration here uses only the saved estimators and the spec's numbers.
+enumeration (tests/oracles.py) uses only the saved estimators and the spec's numbers. Every
+seed is solved by every solver that takes its model's shape; a CP solver given a seed that
+drew the MIP model is checked to refuse it.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
-import joblib
 import numpy as np
 import pytest
+from oracles import Configuration, configurations, optimum
 
-from hadac import runtime
+from hadac import solvers as solver_table
 from hadac.builddir import BuildDir
-from hadac.compiler import compile_spec, model_file_name
+from hadac.compiler import compile_spec
+from hadac.errors import HadacError
 from hadac.solve import solve_build
 
 KINDS = [
@@ -91,29 +97,34 @@ def _make(seed: int, folder):
 
 
 def _enumerate(build_dir, machines, prices, algorithms, sense, use_price, bounds):
-    best = None
-    for a, params in algorithms.items():
-        for m in machines:
-            models = {
-                t: joblib.load(build_dir / "models" / model_file_name(a, m, t)) for t in TARGETS
-            }
-            for point in itertools.product(*params.values()):
-                x = np.array([point], dtype=float)
-                p = {t: float(models[t].predict(x)[0]) for t in TARGETS}
-                if not all(p[t] <= b for t, b in bounds.items()):
-                    continue
-                value = prices[m] * p["t0"] / 3600 if use_price else p["t0"]
-                if best is None or (value < best if sense == "minimize" else value > best):
-                    best = value
-    return best
+    pairs = [(a, m) for a in algorithms for m in machines]
+    domains = {a: tuple(params.values()) for a, params in algorithms.items()}
+
+    def value(c: Configuration) -> float | None:
+        p = c.predicted
+        if not all(p[t] <= b for t, b in bounds.items()):
+            return None
+        return prices[c.hardware] * p["t0"] / 3600 if use_price else p["t0"]
+
+    return optimum(configurations(build_dir, pairs, domains, TARGETS), value, sense)
 
 
-@pytest.mark.parametrize("seed", range(8))
-def test_random_spec_optimum_equals_enumeration(seed, tmp_path):
-    lines, machines, prices, algorithms, sense, use_price, quantiles = _make(seed, tmp_path)
+@dataclass(frozen=True)
+class Case:
+    """One seed's spec, compiled, and the optimum enumeration finds for it (None when no
+    configuration is feasible)."""
+
+    spec: Path
+    build: Path
+    shape: str
+    expected: float | None
+
+
+def _case(seed: int, folder: Path) -> Case:
+    lines, machines, prices, algorithms, sense, use_price, quantiles = _make(seed, folder)
     # Place the bounds at quantiles of the data's columns, so they bind but leave room.
     columns = {t: [] for t in quantiles}
-    for path in tmp_path.glob("*.csv"):
+    for path in folder.glob("*.csv"):
         header, *rows = path.read_text().split("\n")
         names = header.split(",")
         for row in filter(None, rows):
@@ -122,22 +133,44 @@ def test_random_spec_optimum_equals_enumeration(seed, tmp_path):
                 columns[t].append(float(values[t]))
     bounds = {t: round(float(np.quantile(columns[t], q)), 3) for t, q in quantiles.items()}
     lines += [f"constraint {t} <= {b} s" for t, b in bounds.items()]
-    spec = tmp_path / "spec.hada"
+    spec = folder / "spec.hada"
     spec.write_text("\n".join(lines) + "\n")
-    build = compile_spec(spec, tmp_path / "build")
-    shape = build.manifest.model.shape
+    build = compile_spec(spec, folder / "build")
     expected = _enumerate(build.directory, machines, prices, algorithms, sense, use_price, bounds)
-    solvers = ["cbc", "highs"] if shape == "mip" else list(runtime.SOLVERS)
-    for solver in solvers:
-        if not next(s for s in runtime.solvers() if s.name == solver).available:
-            continue
-        answer = solve_build(BuildDir(build.directory), solver)
-        if expected is None:
-            assert answer.status == "INFEASIBLE", (solver, shape)
-            continue
-        assert answer.status == "OPTIMAL", (solver, shape)
-        assert answer.objective == pytest.approx(expected, rel=1e-6), (
-            solver,
-            shape,
-            spec.read_text(),
-        )
+    return Case(spec, build.directory, build.manifest.model.shape, expected)
+
+
+@pytest.fixture(scope="module")
+def cases(tmp_path_factory: pytest.TempPathFactory) -> Callable[[int], Case]:
+    """Each seed's case, compiled once for every solver that solves it."""
+    made: dict[int, Case] = {}
+
+    def case(seed: int) -> Case:
+        if seed not in made:
+            made[seed] = _case(seed, tmp_path_factory.mktemp(f"random{seed}"))
+        return made[seed]
+
+    return case
+
+
+@pytest.mark.requires_solver
+@pytest.mark.parametrize("solver", solver_table.names())
+@pytest.mark.parametrize("seed", range(8))
+def test_random_spec_optimum_equals_enumeration(seed, solver, cases):
+    case = cases(seed)
+    build = BuildDir(case.build)
+    if case.shape == "mip" and solver_table.family(solver) == "CP":
+        # The seed drew `encoding = structure`: a CP solver must refuse the MIP model.
+        with pytest.raises(HadacError, match="is a CP solver"):
+            solve_build(build, solver)
+        return
+    answer = solve_build(build, solver)
+    if case.expected is None:
+        assert answer.status == "INFEASIBLE", (solver, case.shape)
+        return
+    assert answer.status == "OPTIMAL", (solver, case.shape)
+    assert answer.objective == pytest.approx(case.expected, rel=1e-6), (
+        solver,
+        case.shape,
+        case.spec.read_text(),
+    )

@@ -5,19 +5,17 @@ from __future__ import annotations
 import csv
 import json
 
-import joblib
-import numpy as np
 import pytest
 from click.testing import CliRunner
 from conftest import REPO
-from test_solve import DOMAINS, INTENSITY, PAIRS, PRICE, _time_margin
+from oracles import DOMAINS, INTENSITY, PAIRS, PRICE, configurations, conformal_margin
 
 from hadac import pareto
 from hadac.cli import main
-from hadac.compiler import model_file_name
 from hadac.errors import HadacError
 
 SOLVER = "gecode"
+pytestmark = pytest.mark.requires_solver(SOLVER)
 
 
 def _non_dominated(points: list[tuple[float, float]]) -> set[tuple[float, float]]:
@@ -27,14 +25,8 @@ def _non_dominated(points: list[tuple[float, float]]) -> set[tuple[float, float]
 def _predictions(directory, targets):
     """Every (algorithm, hardware, param value) of the example specs, predicted by the
     models saved in a build."""
-    for algorithm, hardware in PAIRS:
-        models = {
-            t: joblib.load(directory / "models" / model_file_name(algorithm, hardware, t))
-            for t in targets
-        }
-        for value in DOMAINS[algorithm]:
-            x = np.array([[float(value)]])
-            yield algorithm, hardware, {t: float(m.predict(x)[0]) for t, m in models.items()}
+    for c in configurations(directory, PAIRS, DOMAINS, targets):
+        yield c.algorithm, c.hardware, c.predicted
 
 
 def _same(front: pareto.Front, expected: set[tuple[float, float]]) -> None:
@@ -66,7 +58,7 @@ def test_front_with_locations_lets_and_confidence_equals_enumeration(tmp_path):
     feasible = []
     for algorithm, hardware, p in _predictions(directory / "build", ("time", "cost", "energy")):
         ok = (
-            p["time"] + _time_margin(algorithm, hardware) <= 30
+            p["time"] + conformal_margin(algorithm, hardware, "time(sec)", 0.9) <= 30
             and p["cost"] <= 310
             and PRICE[hardware] * p["time"] / 3600 <= 0.01
         )

@@ -29,13 +29,6 @@ solve minimize mark[n];
 """
 
 
-def _available(name: str) -> runtime.SolverInfo:
-    info = next(s for s in runtime.solvers() if s.name == name)
-    if not info.available:
-        pytest.skip(f"{name} unavailable: {info.reason}")
-    return info
-
-
 @pytest.fixture
 def hard_model(tmp_path):
     path = tmp_path / "golomb.mzn"
@@ -43,8 +36,8 @@ def hard_model(tmp_path):
     return path
 
 
+@pytest.mark.requires_solver("gecode")
 def test_time_limit_reports_best_solution_as_feasible(hard_model):
-    _available("gecode")
     started = time.perf_counter()
     result = runtime.solve([hard_model], "gecode", time_limit=3.0)
     elapsed = time.perf_counter() - started
@@ -54,11 +47,13 @@ def test_time_limit_reports_best_solution_as_feasible(hard_model):
 
 
 @pytest.mark.parametrize("where", ["native", "bundled"])
-def test_ctrl_c_stops_the_solver_and_keeps_the_best_solution(hard_model, where, monkeypatch):
+def test_ctrl_c_stops_the_solver_and_keeps_the_best_solution(
+    hard_model, where, monkeypatch, require_solver
+):
     monkeypatch.setenv("HADAC_MINIZINC", where)
     runtime.solvers.cache_clear()
     try:
-        info = _available("gecode")
+        info = require_solver("gecode", where)
     finally:
         runtime.solvers.cache_clear()
     assert info.where == where

@@ -11,26 +11,24 @@ import itertools
 import json
 import os
 
-import joblib
-import numpy as np
 import pytest
 from conftest import REPO
+from oracles import (
+    DOMAINS,
+    INTENSITY,
+    PAIRS,
+    PRICE,
+    Configuration,
+    configurations,
+    conformal_margin,
+    optimum,
+)
 
 from hadac import runtime
+from hadac import solvers as solver_table
 from hadac.builddir import BuildDir
-from hadac.compiler import model_file_name
 from hadac.errors import HadacError
 from hadac.solve import solve_build
-
-DOMAINS = {"anticipate": range(1, 21), "contingency": (1, 2, 4, 8, 16, 32)}
-PAIRS = [
-    ("anticipate", "laptop"),
-    ("anticipate", "server"),
-    ("anticipate", "cloud"),
-    ("contingency", "laptop"),
-    ("contingency", "server"),
-]
-PRICE = {"laptop": 0.10, "server": 1.20, "cloud": 0.45}  # EUR/h
 
 
 def _spec_tiny(p, hw, algorithm=None):
@@ -43,27 +41,9 @@ def _spec_usage_cost(p, hw, algorithm=None):
     return feasible, PRICE[hw] * p["time"] / 3600
 
 
-# carbon.hada: g CO2e/kWh of each location a hardware lists (codecarbon 3.3.2's table).
-INTENSITY = {"laptop": (330.718,), "server": (661.926,), "cloud": (330.718, 56.039, 40.695)}
-
-
-def _time_margin(algorithm, hw, confidence=0.9):
-    """The split-conformal margin of `time`, recomputed here from the data and sklearn."""
-    import pandas as pd
-    from sklearn.model_selection import train_test_split
-    from sklearn.tree import DecisionTreeRegressor
-
-    frame = pd.read_csv(REPO / "specs" / "data" / f"{algorithm}_{hw}.csv")
-    x, y = frame.iloc[:, :1].to_numpy(float), frame["time(sec)"].to_numpy(float)
-    x_fit, x_cal, y_fit, y_cal = train_test_split(x, y, test_size=0.2, random_state=0)
-    model = DecisionTreeRegressor(max_depth=6, random_state=0).fit(x_fit, y_fit)
-    scores = np.sort(y_cal - model.predict(x_cal))
-    return scores[int(np.ceil((len(scores) + 1) * confidence)) - 1]
-
-
 def _spec_carbon(p, hw, algorithm):
     feasible = (
-        p["time"] + _time_margin(algorithm, hw) <= 30
+        p["time"] + conformal_margin(algorithm, hw, "time(sec)", 0.9) <= 30
         and p["cost"] <= 310
         and PRICE[hw] * p["time"] / 3600 <= 0.01
     )
@@ -77,7 +57,7 @@ def _spec_energy_local(p, hw, algorithm=None):
 
 # energy-local.hada: measured by `hadac bench` on two hardware of this machine.
 LOCAL = (
-    {"anticipate": (1, 2, 4, 8, 16, 24), "contingency": (1, 2, 4, 8, 16, 32, 64, 100)},
+    {"anticipate": ((1, 2, 4, 8, 16, 24),), "contingency": ((1, 2, 4, 8, 16, 32, 64, 100),)},
     [(a, h) for a in ("anticipate", "contingency") for h in ("one_core", "two_cores")],
 )
 LAYOUT = {"energy-local": LOCAL}  # (domains, pairs) of the specs that differ from DOMAINS, PAIRS
@@ -92,40 +72,33 @@ BY_HAND = {
 MIP_ONLY = {"structure"}
 
 
-def enumerate_optimum(directory, spec) -> float:
-    best = np.inf
+def enumerate_optimum(directory, spec) -> float | None:
+    """The least objective over every configuration of an example spec, by `BY_HAND`."""
     domains, pairs = LAYOUT.get(spec, (DOMAINS, PAIRS))
-    for algorithm, hardware in pairs:
-        files = {
-            target: directory / "models" / model_file_name(algorithm, hardware, target)
-            for target in ("time", "cost", "memory", "emissions", "energy")
-        }
-        models = {target: joblib.load(path) for target, path in files.items() if path.exists()}
-        for value in domains[algorithm]:
-            predicted = {t: float(m.predict([[float(value)]])[0]) for t, m in models.items()}
-            feasible, objective = BY_HAND[spec](predicted, hardware, algorithm)
-            if feasible:
-                best = min(best, objective)
-    return best
+    targets = ("time", "cost", "memory", "emissions", "energy")
+
+    def value(c: Configuration) -> float | None:
+        feasible, objective = BY_HAND[spec](c.predicted, c.hardware, c.algorithm)
+        return objective if feasible else None
+
+    return optimum(configurations(directory, pairs, domains, targets, missing_ok=True), value)
 
 
 def _drivers():
-    out = []
-    for where in ("native", "bundled"):
-        for solver in runtime.SOLVERS:
-            out.append(pytest.param((where, solver), id=f"{where}-{solver}"))
-    return out
+    return [
+        pytest.param((where, solver), id=f"{where}-{solver}")
+        for where in ("native", "bundled")
+        for solver in solver_table.names()
+    ]
 
 
 @pytest.fixture
-def driver(request, monkeypatch):
+def driver(request, monkeypatch, require_solver):
     where, solver = request.param
     monkeypatch.setenv("HADAC_MINIZINC", where)
     runtime.solvers.cache_clear()
     request.addfinalizer(runtime.solvers.cache_clear)
-    info = next(s for s in runtime.solvers() if s.name == solver)
-    if not info.available:
-        pytest.skip(f"{solver} has no {where} MiniZinc here: {info.reason}")
+    require_solver(solver, where)
     return where, solver
 
 
@@ -134,7 +107,7 @@ def driver(request, monkeypatch):
 def test_optimum_equals_enumeration(spec, driver, builds):
     where, solver = driver
     build = BuildDir(builds[spec].directory)
-    if spec in MIP_ONLY and runtime.FAMILY[solver] == "CP":
+    if spec in MIP_ONLY and solver_table.family(solver) == "CP":
         with pytest.raises(HadacError, match="is a CP solver"):
             solve_build(build, solver)
         return
@@ -146,30 +119,25 @@ def test_optimum_equals_enumeration(spec, driver, builds):
     assert all(row["holds"] for row in answer.constraints)
 
 
+@pytest.mark.requires_solver
 @pytest.mark.parametrize("solver", ["gecode", "cbc"])
 def test_contract_example_solves_to_the_enumerated_optimum(solver, contract_spec, tmp_path):
     from hadac.compiler import compile_spec
 
-    info = next(s for s in runtime.solvers() if s.name == solver)
-    if not info.available:
-        pytest.skip(f"{solver} unavailable: {info.reason}")
     build = BuildDir(compile_spec(contract_spec, tmp_path / "energy").directory)
     answer = solve_build(build, solver)
     assert answer.status == "OPTIMAL"
     # Enumerate with the saved trees: 2 algorithms x 2 machines x 100 param values.
-    best = np.inf
-    for algorithm, hardware in itertools.product(
-        ("anticipate", "contingency"), ("mbp19", "leonardo")
-    ):
-        models = build.directory / "models"
-        x = np.arange(1, 101, dtype=float).reshape(-1, 1)
-        p = {
-            t: joblib.load(models / model_file_name(algorithm, hardware, t)).predict(x)
-            for t in ("time", "cost", "memory", "emissions")
-        }
-        ok = (p["time"] <= 300) & (p["cost"] <= 350) & (p["memory"] <= 350)
-        if ok.any():
-            best = min(best, float(p["emissions"][ok].min()))
+    pairs = itertools.product(("anticipate", "contingency"), ("mbp19", "leonardo"))
+    domains = {"anticipate": (range(1, 101),), "contingency": (range(1, 101),)}
+    rows = configurations(build.directory, pairs, domains, ("time", "cost", "memory", "emissions"))
+
+    def value(c: Configuration) -> float | None:
+        p = c.predicted
+        ok = p["time"] <= 300 and p["cost"] <= 350 and p["memory"] <= 350
+        return p["emissions"] if ok else None
+
+    best = optimum(rows, value)
     assert answer.objective == pytest.approx(best, rel=1e-6)
     assert answer.objective == pytest.approx(1.268945775619698e-05, rel=1e-9)
 
@@ -182,6 +150,7 @@ def test_setup_provides_every_solver():
     assert where == {"gecode": "native", "cbc": "native", "highs": "bundled", "chuffed": "bundled"}
 
 
+@pytest.mark.requires_solver("gecode")
 def test_infeasible_spec_explains_each_constraint(tmp_path):
     from hadac.compiler import compile_spec
 
@@ -202,6 +171,7 @@ def test_infeasible_spec_explains_each_constraint(tmp_path):
     assert len(answer.explanations) == 3
 
 
+@pytest.mark.requires_solver("gecode")
 def test_cli_solve_json(tmp_path, builds):
     from click.testing import CliRunner
 
@@ -220,6 +190,7 @@ def test_cli_solve_json(tmp_path, builds):
     assert {"compile", "flatten", "solve", "wall"} <= set(payload["timings"])
 
 
+@pytest.mark.requires_solver("gecode")
 def test_infeasible_spec_with_two_binding_constraints_names_the_pair(tmp_path):
     """Neither bound alone can be dropped to a solution: the pair that can is reported,
     with the value each must reach."""

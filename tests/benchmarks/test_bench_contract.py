@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from hadac import runtime
+from hadac import solvers as solver_table
 from hadac.builddir import BuildDir
 from hadac.compiler import compile_spec
 from hadac.solve import solve_build
@@ -25,11 +26,10 @@ def test_compile(benchmark, contract_spec, tmp_path):
     assert build.encoded.configurations == 400
 
 
-@pytest.mark.parametrize("solver", runtime.SOLVERS)
+@pytest.mark.requires_solver
+@pytest.mark.parametrize("solver", solver_table.names())
 def test_solve(benchmark, contract_spec, tmp_path, solver):
-    info = next(s for s in runtime.solvers() if s.name == solver)
-    if not info.available:
-        pytest.skip(f"{solver} unavailable: {info.reason}")
+    info = runtime.solver_info(solver)
     build = BuildDir(compile_spec(contract_spec, tmp_path / "energy").directory)
     answer = benchmark.pedantic(lambda: solve_build(build, solver), rounds=5, warmup_rounds=1)
     benchmark.extra_info.update({"solver": solver, "where": info.where, "version": info.version})

@@ -15,6 +15,7 @@ import pytest
 from conftest import REPO
 
 from hadac import runtime
+from hadac import solvers as solver_table
 from hadac.compiler import compile_spec
 
 
@@ -26,14 +27,14 @@ def tiny_build(tmp_path_factory):
 
 
 @pytest.mark.parametrize("where", ["native", "bundled"])
-@pytest.mark.parametrize("solver", runtime.SOLVERS)
-def test_solve_wall_time(benchmark, tiny_build, solver, where, monkeypatch):
+@pytest.mark.parametrize("solver", solver_table.names())
+def test_solve_wall_time(benchmark, tiny_build, solver, where, monkeypatch, require_solver):
     monkeypatch.setenv("HADAC_MINIZINC", where)
     runtime.solvers.cache_clear()
-    info = next(s for s in runtime.solvers() if s.name == solver)
-    runtime.solvers.cache_clear()
-    if not info.available:
-        pytest.skip(f"{solver} has no {where} MiniZinc here")
+    try:
+        info = require_solver(solver, where)
+    finally:
+        runtime.solvers.cache_clear()
     env = {**os.environ, "HADAC_MINIZINC": where}
     command = [sys.executable, "-m", "hadac", "solve", str(tiny_build), "--solver", solver]
 
