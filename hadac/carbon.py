@@ -111,8 +111,9 @@ def resolve(
     hardware: list[HardwareInfo],
     reporter: Reporter,
     location: str | None = None,
-) -> bool:
-    """Give every hardware its `carbon_intensity` in g/kWh; True when any hardware has one.
+) -> tuple[list[HardwareInfo], bool]:
+    """Every hardware with its `carbon_intensity` in g/kWh (new entries: the ones given are
+    left as they are), and whether any hardware has one.
 
     An explicit `carbon_intensity` wins over the location, also over `location` (the
     command line's `--location`), because it states the hardware's own supply. A code the
@@ -125,61 +126,58 @@ def resolve(
         len(location) == 3 and location.isalpha() and location.isupper()
     ):
         reporter.error(None, f"--location '{location}' is not an ISO 3166 alpha-3 code like FRA")
-        return False
+        return hardware, False
+    out = []
     for node, info in zip(spec.hardware, hardware, strict=True):
-        if location is not None:
-            info.strings["location"] = location
+        strings = {**info.strings, "location": location} if location else info.strings
+        intensity = None
         written = node.attribute(ATTRIBUTE)
         if written is not None:
-            any_known |= _override(node, written, info, reporter)
-            if len(_locations(info.strings.get("location"))) > 1:
+            intensity = _override(written, reporter)
+            any_known |= intensity is not None
+            if len(_locations(strings.get("location"))) > 1:
                 reporter.error(
                     written.pos,
                     f"hardware '{node.name}' lists several locations and also sets"
                     f" {ATTRIBUTE}: the location would change nothing; keep one of the two",
                     len(ATTRIBUTE),
                 )
-            continue
-        if location is not None:
+        elif location is not None:
             if forced is None:  # looked up once, so an unknown code warns once
                 forced = _intensity(location, data, reporter, None)
-            info.numbers[ATTRIBUTE] = forced
-            continue
-        codes = _locations(info.strings.get("location"))
-        if len(codes) != 1:
-            continue  # none: no intensity; several: one per catalogue entry, see `expand`
-        value = _intensity(codes[0], data, reporter, node)
-        if value is not None:
-            info.numbers[ATTRIBUTE] = value
-            any_known = True
-    return (
-        any_known
-        or location is not None
-        or any(len(_locations(h.strings.get("location"))) > 1 for h in hardware)
-    )
+            intensity = forced
+        else:
+            codes = _locations(strings.get("location"))
+            if len(codes) == 1:  # none: no intensity; several: one entry each, see `expand`
+                intensity = _intensity(codes[0], data, reporter, node)
+                any_known |= intensity is not None
+        numbers = info.numbers if intensity is None else {**info.numbers, ATTRIBUTE: intensity}
+        out.append(dataclasses.replace(info, numbers=numbers, strings=strings))
+    several = any(len(_locations(h.strings.get("location"))) > 1 for h in out)
+    return out, any_known or location is not None or several
 
 
-def _override(node: ast.Hardware, written: ast.Attribute, info: HardwareInfo, reporter) -> bool:
+def _override(written: ast.Attribute, reporter) -> float | None:
+    """The intensity a hardware states itself, in g/kWh; None when it is not one."""
     value = written.value
     if not isinstance(value, ast.Quantity):
         reporter.error(written.pos, f"{ATTRIBUTE} must be a number in {UNIT_TEXT}", len(ATTRIBUTE))
-        return False
+        return None
     try:
         given = parse_unit(value.unit) if value.unit else None
     except ValueError:
-        return False  # reported with the hardware
+        return None  # reported with the hardware
     if given is None or not _compatible(given):
         shown = value.unit or "no unit"
         reporter.error(
             value.pos,
             f"{ATTRIBUTE} needs a unit of mass per energy such as {UNIT_TEXT}, not {shown}",
         )
-        return False
+        return None
     if value.value < 0:
         reporter.error(value.pos, f"{ATTRIBUTE} cannot be negative")
-        return False
-    info.numbers[ATTRIBUTE] = float(f"{value.value * factor(given, unit()):.15g}")
-    return True
+        return None
+    return float(f"{value.value * factor(given, unit()):.15g}")
 
 
 def _compatible(given: pint.Unit) -> bool:

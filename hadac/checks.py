@@ -46,7 +46,7 @@ def check(
     reporter = Reporter(spec.path, spec.source)
     _duplicates(spec, reporter)
     hardware = [_hardware(h, reporter) for h in spec.hardware]
-    has_intensity = carbon.resolve(spec, hardware, reporter, location)
+    hardware, has_intensity = carbon.resolve(spec, hardware, reporter, location)
     algorithms = [_algorithm(a, reporter) for a in spec.algorithms]
     targets = [t for t in (_target(t, reporter) for t in spec.targets) if t is not None]
     units = _expression_units(spec, targets, reporter)
@@ -69,8 +69,9 @@ def check(
     if not spec.targets:
         reporter.error(None, "the spec declares no target")
     reporter.raise_if_errors()
-    problem = Problem(spec, hardware, algorithms, pairs, targets, goal, bounds, solver, units)
-    problem.lets, problem.location = lets, location
+    problem = Problem(
+        spec, hardware, algorithms, pairs, targets, goal, bounds, solver, units, lets, location
+    )
     return problem, reporter
 
 

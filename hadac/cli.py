@@ -253,6 +253,19 @@ def show(ctx: click.Context, build_dir: Path, as_json: bool) -> None:
             _fmt(s.holdout.mae),
         )
     out.print(table)
+    quantities = Table(
+        title="quantities a solve can bound or optimise (--constraint, --minimize)",
+        title_justify="left",
+    )
+    for column in ("name", "kind", "unit", "least", "greatest", "line"):
+        right = column in ("least", "greatest", "line")
+        quantities.add_column(column, justify="right" if right else "left")
+    for q in manifest.quantities:
+        name = q.name if q.kind != "expression" else q.text
+        quantities.add_row(
+            escape(name), q.kind, escape(q.unit), _fmt(q.low), _fmt(q.high), str(q.line)
+        )
+    out.print(quantities)
     _print_recorded_warnings(manifest.warnings)
 
 

@@ -113,8 +113,10 @@ class Bound:
         return value <= self.bound if self.op == "<=" else value >= self.bound
 
 
-@dataclass
+@dataclass(frozen=True)
 class Problem:
+    """Everything later stages read; frozen, so that no stage changes what another sees."""
+
     spec: ast.Spec
     hardware: list[HardwareInfo]
     algorithms: list[AlgorithmInfo]

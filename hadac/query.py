@@ -41,7 +41,7 @@ class Limit:
             record.quantity,
             record.op,
             record.bound,
-            record.text.removeprefix("constraint "),
+            " ".join(record.text.removeprefix("constraint ").split()),
             record.unit,
             record.line,
             record.confidence,

@@ -27,9 +27,11 @@ FORMAT_VERSION = 1
 TOLERANCE = 1e-6
 # Measured on the MIP model of specs/structure.hada: with its preprocessing on, COIN-BC 2.10
 # proved wrong optima for some objectives (maximize memory: 197.7 MB as OPTIMAL, where a
-# configuration of 199.2 MB meets every bound), and a different one for each scaling of the
-# same objective. Without preprocessing it found every optimum of 50 random queries.
-MIP_FLAGS = {"cbc": {"cbcArgs": "-preprocess off"}}
+# configuration of 199.2 MB meets every bound; its root cuts cut that configuration off),
+# a different one for each scaling of the same objective, and only while the model holds a
+# ReLU network (the same spec with the network replaced by a linear model solves right).
+# Without preprocessing it finds every optimum, slower.
+RELU_FLAGS = {"cbc": {"cbcArgs": "-preprocess off"}}
 # MIP solvers hold constraints to absolute tolerances (about 1e-9 here), which a target valued
 # near 1e-5 (emissions in kg) cannot meet relatively: a MIP model's values agree with
 # `predict` within 1e-6 relative or this much absolute.
@@ -228,7 +230,8 @@ def run(
     with tempfile.TemporaryDirectory(prefix="hadac-query-") as folder:
         path = Path(folder) / "query.json"
         path.write_text(jsondata.dumps(instance.data(build, query)))
-        flags = {} if build.enumerated else MIP_FLAGS.get(solver)
+        relu = any(s.encoding == "relu" for s in build.manifest.surrogates)
+        flags = RELU_FLAGS.get(solver) if relu else None
         files = [build.model_path, build.data_path, path]
         result = runtime.solve(files, solver, time_limit, flags=flags)
     if not result.values:

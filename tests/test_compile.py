@@ -69,7 +69,7 @@ def test_model_names_its_spec_and_source_lines(builds):
     # A constraint is the query's data, not model text; the manifest keeps its line.
     assert "30" not in text.partition("---- Quantities")[2]
     constraint = BuildDir(builds["tiny"].directory).manifest.constraints[0]
-    assert (constraint.text, constraint.line) == ("constraint time   <= 30 s", 43)
+    assert (constraint.text, constraint.line) == ("constraint time <= 30 s", 43)
 
 
 def test_failed_compile_leaves_the_previous_build_untouched(tmp_path):

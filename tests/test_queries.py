@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hadac import runtime
 from hadac.builddir import BuildDir
 from hadac.checks import load
 from hadac.compiler import compile_spec
@@ -24,9 +23,10 @@ from hadac.units import evaluate, from_json
 
 REPO = Path(__file__).resolve().parent.parent
 QUERIES = int(os.environ.get("HADAC_QUERIES", "50"))
-# Bundled HiGHS takes 5 to 20 s a solve of the MIP build here: a few queries by default, all
-# of them with HADAC_QUERIES_HIGHS=50 (docs/performance.md names the command).
-QUERIES_HIGHS = int(os.environ.get("HADAC_QUERIES_HIGHS", "6"))
+# Each solve of the MIP build takes seconds (COIN-BC without its preprocessing, see
+# hadac.solve.RELU_FLAGS; bundled HiGHS 5 to 20 s): a dozen queries by default, all 50 with
+# HADAC_QUERIES_MIP=50 (docs/performance.md gives the command and its time).
+QUERIES_MIP = int(os.environ.get("HADAC_QUERIES_MIP", "12"))
 
 
 def enumerate_build(build: BuildDir, spec: Path) -> dict[str, np.ndarray]:
@@ -96,7 +96,7 @@ def answers_equal_enumeration(build: BuildDir, spec: Path, solvers: dict[str, in
     table = enumerate_build(build, spec)
     rng = np.random.default_rng(20261202)
     queries = [random_query(build, table, rng) for _ in range(max(solvers.values()))]
-    assert sum(oracle(build, table, q) is None for q in queries) >= 3, "too few infeasible"
+    assert any(oracle(build, table, q) is None for q in queries), "no infeasible query"
     for solver, count in solvers.items():
         for number, query in enumerate(queries[:count]):
             expected = oracle(build, table, query)
@@ -115,24 +115,17 @@ def answers_equal_enumeration(build: BuildDir, spec: Path, solvers: dict[str, in
     assert (model.read_bytes(), model.stat().st_mtime_ns) == before
 
 
-def _available(*solvers: str) -> None:
-    for name in solvers:
-        info = next(s for s in runtime.solvers() if s.name == name)
-        if not info.available:
-            pytest.skip(f"{name} is not available here: {info.reason}")
-
-
-@pytest.mark.parametrize("spec", ["tiny", "carbon"])
-def test_enumerated_build_answers_random_queries(spec, tmp_path):
-    _available("cbc", "gecode")
+@pytest.mark.requires_solver("cbc", "gecode")
+@pytest.mark.parametrize(("spec", "count"), [("tiny", QUERIES), ("carbon", QUERIES // 2)])
+def test_enumerated_build_answers_random_queries(spec, count, tmp_path):
     path = REPO / "specs" / f"{spec}.hada"
     build = BuildDir(compile_spec(path, tmp_path / spec).directory)
-    answers_equal_enumeration(build, path, {"cbc": QUERIES, "gecode": QUERIES})
+    answers_equal_enumeration(build, path, {"cbc": count, "gecode": count})
 
 
+@pytest.mark.requires_solver("cbc", "highs")
 def test_mip_build_answers_random_queries(tmp_path):
-    _available("cbc", "highs")
     path = REPO / "specs" / "structure.hada"
     build = BuildDir(compile_spec(path, tmp_path / "structure").directory)
     assert build.manifest.model.shape == "mip"
-    answers_equal_enumeration(build, path, {"cbc": QUERIES, "highs": QUERIES_HIGHS})
+    answers_equal_enumeration(build, path, {"cbc": QUERIES_MIP, "highs": QUERIES_MIP // 3})
