@@ -10,13 +10,10 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from hadac import ast
+from hadac.domains import ParamDomain
 from hadac.errors import Reporter
-
-if TYPE_CHECKING:
-    from hadac.problem import ParamDomain
 
 DESIGNS = ("grid", "random", "lhs")
 SETTINGS = ("design", "runs", "repeats", "seed")

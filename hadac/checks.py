@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hadac import ast, benchspec, carbon, conformal, fit, solvers
+from hadac import ast, benchspec, carbon, conformal, fit, solvers, surrogates
 from hadac.errors import Reporter
 from hadac.lets import lower_lets
 from hadac.parser import parse_file
@@ -244,7 +244,7 @@ def _encoding(target: ast.Target, reporter: Reporter) -> tuple[str | None, ast.S
 
 def _target(target: ast.Target, reporter: Reporter) -> TargetInfo | None:
     encoding, surrogate = _encoding(target, reporter)
-    args = fit.validate(surrogate, reporter)
+    args = surrogates.validate(surrogate, reporter)
     try:
         unit = parse_unit(target.unit)
     except ValueError as err:

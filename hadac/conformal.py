@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from hadac.encode import affine
+from hadac import affine
 from hadac.errors import HadacError
 from hadac.fit import Fitted
 from hadac.problem import Bound, Problem

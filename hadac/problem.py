@@ -16,23 +16,8 @@ import pint
 
 from hadac import ast
 from hadac.benchspec import BenchSetup
+from hadac.domains import ParamDomain
 from hadac.units import Lowered, pretty
-
-
-@dataclass(frozen=True)
-class ParamDomain:
-    """A hyperparameter and its values. `values` is None for a continuous float range."""
-
-    name: str
-    type: str
-    low: float
-    high: float
-    values: tuple[float, ...] | None
-    line: int
-
-    @property
-    def finite(self) -> bool:
-        return self.values is not None
 
 
 @dataclass(frozen=True)

@@ -10,20 +10,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hadac import fit, jsondata, runtime
+from hadac import fit, jsondata, runtime, surrogates
 from hadac import solvers as solver_table
 from hadac.encode import mip
 from hadac.encode.render import render_surrogate
-from hadac.encode.trees import MARGIN
 from hadac.problem import AlgorithmInfo, ParamDomain
+from hadac.surrogates.leaves import MARGIN
 
-KINDS = {
-    "linear": {},
-    "tree": {"max_depth": 8},
-    "forest": {"n_estimators": 10, "max_depth": 5},
-    "boosted": {"n_estimators": 20, "max_depth": 3, "learning_rate": 0.1},
-    "mlp": {"hidden": (16, 8)},
-}
+KINDS = {name: kind.example for name, kind in surrogates.KINDS.items()}
 POINTS = 200
 A = ParamDomain("a", "int", 1.0, 30.0, tuple(float(v) for v in range(1, 31)), 1)
 B = ParamDomain("b", "float", 0.0, 1.0, None, 2)
@@ -82,7 +76,7 @@ def fitted():
 def test_encoding_equals_predict(kind, solver, fitted, tmp_path):
     estimator = fitted[kind]
     points = _points(estimator)
-    encoding = mip.STRUCTURE[kind]
+    encoding = surrogates.kind(kind).structure
     parts, data, outputs = [], {}, []
     for k, (a, b) in enumerate(points.tolist(), start=1):
         ctx, part_data = mip.surrogate(estimator, ALGORITHM, encoding, f"p{k}", f"[{a!r}, {b!r}]")

@@ -19,17 +19,21 @@ import pytest
 from oracles import Configuration, configurations, optimum
 
 from hadac import solvers as solver_table
+from hadac import surrogates
 from hadac.builddir import BuildDir
 from hadac.compiler import compile_spec
 from hadac.errors import HadacError
 from hadac.solve import solve_build
 
+
+def _written(value: object) -> str:
+    """An argument's value as a spec writes it."""
+    return "[" + ", ".join(map(str, value)) + "]" if isinstance(value, tuple) else repr(value)
+
+
 KINDS = [
-    "linear",
-    "tree(max_depth = 4)",
-    "forest(n_estimators = 4, max_depth = 3)",
-    "boosted(n_estimators = 6, max_depth = 2)",
-    "mlp(hidden = [6])",
+    f"{name}({', '.join(f'{arg} = {_written(v)}' for arg, v in kind.example.items())})"
+    for name, kind in surrogates.KINDS.items()
 ]
 TARGETS = ["t0", "t1", "t2", "t3"]
 

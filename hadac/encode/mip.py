@@ -15,20 +15,13 @@ import math
 
 import numpy as np
 
-from hadac.encode import affine, linear, mlp, names, trees
+from hadac import affine, surrogates
+from hadac.encode import names
 from hadac.encode.quantities import Definition
 from hadac.encode.render import bound_names
 from hadac.errors import HadacError
 from hadac.problem import AlgorithmInfo, Problem
 
-STRUCTURE = {
-    "tree": "leaves",
-    "forest": "leaves",
-    "boosted": "leaves",
-    "linear": "linear",
-    "mlp": "relu",
-}
-ENCODERS = {"leaves": trees.encode, "linear": linear.encode, "relu": mlp.encode}
 TABLE_LIMIT = 10_000  # points of an algorithm's domain up to which a surrogate is a table
 
 
@@ -44,7 +37,7 @@ def encoding_for(problem: Problem, target, algorithm: AlgorithmInfo) -> str:
                 f" '{algorithm.name}' has a continuous param"
             )
         return "table"
-    return STRUCTURE[target.kind]
+    return surrogates.kind(target.kind).structure
 
 
 def _domain(p) -> str:
@@ -84,7 +77,7 @@ def surrogate(
             "size": {"table_rows": len(values)},
         }
     else:
-        enc = ENCODERS[encoding](estimator, algorithm.params)
+        enc = surrogates.encode_mip(encoding, estimator, algorithm.params)
     data = {f"{sid}_{key}": value for key, value in enc.pop("data").items()}
     low, high = _widen(*enc.pop("bounds"))
     return {

@@ -1,4 +1,4 @@
-"""Trees, forests and boosted trees as leaf selection over the params' domains.
+"""Leaf selection over the params' domains, shared by trees, forests and boosted trees.
 
 Every tree contributes one binary per leaf, exactly one of which is 1, and the leaf's box
 of param values. Boxes follow scikit-learn exactly: a sample goes left when
@@ -11,12 +11,13 @@ values, never misplace one. Leaves whose box holds no value of the domain are dr
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
-from sklearn.ensemble import GradientBoostingRegressor, RandomForestRegressor
 from sklearn.tree import DecisionTreeRegressor
 
-from hadac.problem import ParamDomain
+from hadac.domains import ParamDomain
+from hadac.surrogates.base import Kind
 
 MARGIN = 1e-6  # of the range's width, for continuous params
 
@@ -66,38 +67,46 @@ def _holds_a_value(param: ParamDomain, low: float, high: float) -> bool:
     return low <= high
 
 
-def encode(estimator, params: tuple[ParamDomain, ...]) -> dict:
-    """Template context: leaves of every tree, and y = offset + scale * sum(leaf values)."""
-    if isinstance(estimator, DecisionTreeRegressor):
-        trees, offset, scale = [estimator], 0.0, 1.0
-    elif isinstance(estimator, RandomForestRegressor):
-        trees, offset, scale = list(estimator.estimators_), 0.0, 1.0 / len(estimator.estimators_)
-    elif isinstance(estimator, GradientBoostingRegressor):
-        trees = [row[0] for row in estimator.estimators_]
-        offset, scale = float(estimator.init_.constant_[0][0]), float(estimator.learning_rate)
-    else:
-        raise TypeError(f"not a tree ensemble: {type(estimator).__name__}")
-    first, last, values, lows, highs = [], [], [], [], []
-    low_bound = high_bound = 0.0
-    for tree in trees:
-        found = leaves(tree, params)
-        tree_values = [value for _, value in found]
-        low_bound += min(tree_values)
-        high_bound += max(tree_values)
-        first.append(len(values) + 1)
-        last.append(len(values) + len(found))
-        for box, value in found:
-            values.append(value)
-            lows.append([lo for lo, _ in box])
-            highs.append([hi for _, hi in box])
-    bounds = sorted((offset + scale * low_bound, offset + scale * high_bound))
-    return {
-        "template": "trees.mzn.j2",
-        "trees": len(trees),
-        "leaves": len(values),
-        "offset": offset,
-        "scale": scale,
-        "data": {"FIRST": first, "LAST": last, "LEAF": values, "LOW": lows, "HIGH": highs},
-        "bounds": bounds,
-        "size": {"binaries": len(values), "constraints": len(trees) * (1 + 2 * len(params)) + 1},
-    }
+class LeafKind(Kind):
+    """A kind whose estimator is a sum of regression trees: y = offset + scale * sum(leaf values).
+
+    Each tree contributes one binary per reachable leaf, exactly one of which is 1, and the
+    leaf's box; the kinds differ only in which trees they sum and how they scale the sum.
+    """
+
+    structure = "leaves"
+    template = "tree.mzn.j2"
+
+    def ensemble(self, estimator: Any) -> tuple[list[DecisionTreeRegressor], float, float]:
+        """The trees of `estimator`, the offset and the scale of their sum."""
+        raise NotImplementedError
+
+    def encode_mip(self, estimator: Any, params: tuple[ParamDomain, ...]) -> dict:
+        trees, offset, scale = self.ensemble(estimator)
+        first, last, values, lows, highs = [], [], [], [], []
+        low_bound = high_bound = 0.0
+        for tree in trees:
+            found = leaves(tree, params)
+            tree_values = [value for _, value in found]
+            low_bound += min(tree_values)
+            high_bound += max(tree_values)
+            first.append(len(values) + 1)
+            last.append(len(values) + len(found))
+            for box, value in found:
+                values.append(value)
+                lows.append([lo for lo, _ in box])
+                highs.append([hi for _, hi in box])
+        bounds = sorted((offset + scale * low_bound, offset + scale * high_bound))
+        return {
+            "template": self.template,
+            "trees": len(trees),
+            "leaves": len(values),
+            "offset": offset,
+            "scale": scale,
+            "data": {"FIRST": first, "LAST": last, "LEAF": values, "LOW": lows, "HIGH": highs},
+            "bounds": bounds,
+            "size": {
+                "binaries": len(values),
+                "constraints": len(trees) * (1 + 2 * len(params)) + 1,
+            },
+        }

@@ -1,0 +1,37 @@
+"""`boosted(n_estimators = N, max_depth = D, learning_rate = R)`: gradient-boosted trees.
+
+The prediction is the initial constant plus R times the sum of the N trees' leaf values, so
+it encodes as leaf selection like a forest, with that offset and scale.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sklearn.ensemble import GradientBoostingRegressor
+
+from hadac.surrogates.base import Arg
+from hadac.surrogates.leaves import LeafKind
+
+
+class Boosted(LeafKind):
+    name = "boosted"
+    args = {
+        "n_estimators": Arg("int", 100, maximum=5000),
+        "max_depth": Arg("int", 3, maximum=64),
+        "learning_rate": Arg("float", 0.1, minimum=0.0, maximum=1.0, above=True),
+    }
+    estimator_type = GradientBoostingRegressor
+    example = {"n_estimators": 6, "max_depth": 2, "learning_rate": 0.1}
+
+    def estimator(self, args: dict[str, Any]) -> GradientBoostingRegressor:
+        return GradientBoostingRegressor(
+            n_estimators=args["n_estimators"],
+            max_depth=args["max_depth"],
+            learning_rate=args["learning_rate"],
+            random_state=0,
+        )
+
+    def ensemble(self, estimator: GradientBoostingRegressor) -> tuple[list, float, float]:
+        trees = [row[0] for row in estimator.estimators_]
+        return trees, float(estimator.init_.constant_[0][0]), float(estimator.learning_rate)

@@ -1,0 +1,31 @@
+"""`forest(n_estimators = N, max_depth = D)`: the mean of N trees, one leaf chosen in each."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sklearn.ensemble import RandomForestRegressor
+
+from hadac.surrogates.base import Arg
+from hadac.surrogates.leaves import LeafKind
+
+
+class Forest(LeafKind):
+    name = "forest"
+    args = {
+        "n_estimators": Arg("int", 100, maximum=5000),
+        "max_depth": Arg("int", 8, maximum=64),
+    }
+    estimator_type = RandomForestRegressor
+    example = {"n_estimators": 4, "max_depth": 3}
+
+    def estimator(self, args: dict[str, Any]) -> RandomForestRegressor:
+        return RandomForestRegressor(
+            n_estimators=args["n_estimators"],
+            max_depth=args["max_depth"],
+            random_state=0,
+            n_jobs=1,
+        )
+
+    def ensemble(self, estimator: RandomForestRegressor) -> tuple[list, float, float]:
+        return list(estimator.estimators_), 0.0, 1.0 / len(estimator.estimators_)

@@ -1,0 +1,43 @@
+"""`linear`: least-squares regression, y = intercept + coef . x, one equation in the MIP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sklearn.linear_model import LinearRegression
+
+from hadac.domains import ParamDomain
+from hadac.surrogates.base import Kind
+
+
+def interval(
+    coefs: Iterable[float], constant: float, params: tuple[ParamDomain, ...]
+) -> tuple[float, float]:
+    """Bounds of constant + coefs . x over the params' boxes (interval arithmetic)."""
+    low = high = constant
+    for c, p in zip(coefs, params, strict=True):
+        low += min(c * p.low, c * p.high)
+        high += max(c * p.low, c * p.high)
+    return low, high
+
+
+class Linear(Kind):
+    name = "linear"
+    structure = "linear"
+    template = "linear.mzn.j2"
+    estimator_type = LinearRegression
+
+    def estimator(self, args: dict[str, Any]) -> LinearRegression:
+        return LinearRegression()  # deterministic: nothing to seed
+
+    def encode_mip(self, estimator: LinearRegression, params: tuple[ParamDomain, ...]) -> dict:
+        coefs = [float(c) for c in estimator.coef_]
+        intercept = float(estimator.intercept_)
+        return {
+            "template": self.template,
+            "intercept": intercept,
+            "data": {"COEF": coefs},
+            "bounds": interval(coefs, intercept, params),
+            "size": {"binaries": 0, "constraints": 1},
+        }

@@ -1,0 +1,113 @@
+"""`mlp(hidden = [H1, H2])`: a ReLU network, one binary per neuron whose sign is left open.
+
+The estimator standardises its inputs and its output itself, so that the saved model takes
+raw params and predicts in the target's unit like every other kind's. The encoding folds
+those scalers into the first and last layers, and interval
+arithmetic over the params' boxes bounds every neuron's pre-activation [L, U]. A neuron
+with U <= 0 is always off and one with L >= 0 always on: neither needs a binary. The others
+get the standard formulation with their own L and U, never a global big-M.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.compose import TransformedTargetRegressor
+from sklearn.neural_network import MLPRegressor
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from hadac.domains import ParamDomain
+from hadac.surrogates.base import Arg, Kind
+
+
+def _unpack(estimator: TransformedTargetRegressor) -> tuple:
+    """(input mean, input scale, weights, biases, output mean, output scale)."""
+    pipeline = estimator.regressor_
+    scaler, network = pipeline.named_steps["scale"], pipeline.named_steps["mlp"]
+    target = estimator.transformer_
+    return (
+        scaler.mean_,
+        scaler.scale_,
+        network.coefs_,
+        network.intercepts_,
+        float(target.mean_[0]),
+        float(target.scale_[0]),
+    )
+
+
+class MLP(Kind):
+    name = "mlp"
+    args = {"hidden": Arg("int list", (16,), maximum=4096)}
+    structure = "relu"
+    template = "mlp.mzn.j2"
+    estimator_type = TransformedTargetRegressor
+    example = {"hidden": (16, 8)}
+
+    def owns(self, estimator: Any) -> bool:
+        # TransformedTargetRegressor can wrap any regressor: look for the network inside.
+        regressor = getattr(estimator, "regressor", None)
+        return (
+            isinstance(estimator, TransformedTargetRegressor)
+            and isinstance(regressor, Pipeline)
+            and isinstance(regressor.named_steps.get("mlp"), MLPRegressor)
+        )
+
+    def estimator(self, args: dict[str, Any]) -> TransformedTargetRegressor:
+        network = MLPRegressor(
+            hidden_layer_sizes=tuple(args["hidden"]),
+            activation="relu",
+            max_iter=2000,
+            random_state=0,
+        )
+        return TransformedTargetRegressor(
+            regressor=Pipeline([("scale", StandardScaler()), ("mlp", network)]),
+            transformer=StandardScaler(),
+        )
+
+    def encode_mip(
+        self, estimator: TransformedTargetRegressor, params: tuple[ParamDomain, ...]
+    ) -> dict:
+        x_mean, x_scale, weights, biases, y_mean, y_scale = _unpack(estimator)
+        weights = [np.array(w, dtype=float) for w in weights]
+        biases = [np.array(b, dtype=float) for b in biases]
+        # Fold the scalers: x' = (x - mean) / scale and y = y' * scale + mean.
+        first = weights[0]
+        weights[0] = first / x_scale[:, None]
+        biases[0] = biases[0] - (x_mean / x_scale) @ first
+        weights[-1] = weights[-1] * y_scale
+        biases[-1] = biases[-1] * y_scale + y_mean
+
+        low = np.array([p.low for p in params], dtype=float)
+        high = np.array([p.high for p in params], dtype=float)
+        layers = []
+        binaries = constraints = 0
+        for index, (w, b) in enumerate(zip(weights, biases, strict=True)):
+            pre_low = b + np.minimum(w * low[:, None], w * high[:, None]).sum(axis=0)
+            pre_high = b + np.maximum(w * low[:, None], w * high[:, None]).sum(axis=0)
+            last = index == len(weights) - 1
+            layers.append(
+                {
+                    "size": w.shape[1],
+                    "inputs": w.shape[0],
+                    "W": w.T.tolist(),
+                    "B": b.tolist(),
+                    "L": pre_low.tolist(),
+                    "U": pre_high.tolist(),
+                    "last": last,
+                }
+            )
+            if not last:
+                unstable = int(np.sum((pre_low < 0) & (pre_high > 0)))
+                binaries += unstable
+                constraints += 3 * unstable + int(np.sum((pre_low >= 0) | (pre_high <= 0)))
+                low, high = np.maximum(pre_low, 0.0), np.maximum(pre_high, 0.0)
+        output = layers[-1]
+        return {
+            "template": self.template,
+            "layers": layers,
+            "data": {},
+            "bounds": (float(output["L"][0]), float(output["U"][0])),
+            "size": {"binaries": binaries, "constraints": constraints + 1},
+        }

@@ -1,0 +1,23 @@
+"""`tree(max_depth = D)`: one regression tree, encoded as a choice of one of its leaves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sklearn.tree import DecisionTreeRegressor
+
+from hadac.surrogates.base import Arg
+from hadac.surrogates.leaves import LeafKind
+
+
+class Tree(LeafKind):
+    name = "tree"
+    args = {"max_depth": Arg("int", 10, maximum=64)}
+    estimator_type = DecisionTreeRegressor
+    example = {"max_depth": 4}
+
+    def estimator(self, args: dict[str, Any]) -> DecisionTreeRegressor:
+        return DecisionTreeRegressor(max_depth=args["max_depth"], random_state=0)
+
+    def ensemble(self, estimator: DecisionTreeRegressor) -> tuple[list, float, float]:
+        return [estimator], 0.0, 1.0

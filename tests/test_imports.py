@@ -1,0 +1,109 @@
+"""hadac's modules import each other without cycles.
+
+A cycle works only as long as no module in it uses a name of another at import time, and it
+breaks on the day one does; one under `if TYPE_CHECKING:` still ties the two modules'
+types together. The graph here has an edge for every import a module makes when it is
+loaded (its top level, class bodies, `if` and `try` blocks, `TYPE_CHECKING` included, not
+function bodies), to the module imported and to each package that importing it loads, but
+not to the module's own packages, which are always loaded before it.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from conftest import REPO
+
+PACKAGE = REPO / "hadac"
+
+
+def _modules() -> dict[str, Path]:
+    """Every hadac module by dotted name (a package by its own name)."""
+    found = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(REPO).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        found[".".join(parts)] = path
+    return found
+
+
+def _loaded_imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
+    """The import statements that run when the module is loaded."""
+    found, pending = [], list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            found.append(node)
+        elif not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            pending.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def _targets(name: str, path: Path, node: ast.Import | ast.ImportFrom, modules: dict) -> set:
+    """The hadac modules an import statement in module `name` names."""
+    if isinstance(node, ast.Import):
+        return {alias.name for alias in node.names}
+    base = node.module or ""
+    if node.level:
+        package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+        package = package[: len(package) - node.level + 1]
+        base = ".".join(package + ([base] if base else []))
+    # `from package import name` loads the submodule when `name` is one.
+    submodules = {f"{base}.{alias.name}" for alias in node.names}
+    return {base} | (submodules & set(modules))
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = _modules()
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        own = {".".join(name.split(".")[:i]) for i in range(1, name.count(".") + 2)}
+        edges = set()
+        for node in _loaded_imports(ast.parse(path.read_text(), str(path))):
+            for target in _targets(name, path, node, modules):
+                parts = target.split(".")
+                loaded = {".".join(parts[:i]) for i in range(1, len(parts) + 1)}
+                edges |= {m for m in loaded - own if m in modules}
+        graph[name] = edges
+    return graph
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One cycle of the graph, as the modules along it, or None."""
+    done: set[str] = set()
+    path: list[str] = []
+
+    def visit(module: str) -> list[str] | None:
+        if module in path:
+            return path[path.index(module) :] + [module]
+        if module in done:
+            return None
+        path.append(module)
+        for following in sorted(graph[module]):
+            found = visit(following)
+            if found:
+                return found
+        path.pop()
+        done.add(module)
+        return None
+
+    for start in sorted(graph):
+        found = visit(start)
+        if found:
+            return found
+    return None
+
+
+def test_the_graph_sees_hadacs_imports():
+    graph = _graph()
+    assert "hadac.problem" in graph["hadac.checks"]
+    assert "hadac.encode.names" in graph["hadac.pareto"]
+    assert "hadac.encode" in graph["hadac.pareto"]  # loading names loads its package
+    assert "hadac.encode" not in graph["hadac.encode.tables"]  # its own package
+
+
+def test_no_import_cycles():
+    cycle = _cycle(_graph())
+    assert cycle is None, "import cycle: " + " -> ".join(cycle)
