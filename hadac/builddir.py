@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
 
-import joblib
 import numpy as np
 
 from hadac import __version__
@@ -193,6 +192,8 @@ class BuildDir:
     def estimator(self, algorithm: str, hardware: str, target: str):
         key = (algorithm, hardware, target)
         if key not in self._estimators:
+            import joblib  # with scikit-learn, which the estimators are: only when verifying
+
             entry = self.manifest.surrogate(*key)
             self._estimators[key] = joblib.load(self.directory / entry.model)
         return self._estimators[key]

@@ -17,14 +17,16 @@ import importlib.util
 import json
 from functools import cache
 from pathlib import Path
-
-import pint
+from typing import TYPE_CHECKING
 
 from hadac import ast
 from hadac.errors import HadacError, Reporter
 from hadac.manifest import CarbonRecord
 from hadac.problem import HardwareInfo, Pair
 from hadac.units import factor, names_in, parse_unit
+
+if TYPE_CHECKING:
+    import pint
 
 ATTRIBUTE = "carbon_intensity"
 UNIT_TEXT = "g/kWh"
@@ -181,6 +183,8 @@ def _override(written: ast.Attribute, reporter) -> float | None:
 
 
 def _compatible(given: pint.Unit) -> bool:
+    import pint
+
     try:
         factor(given, unit())
     except pint.errors.PintError:

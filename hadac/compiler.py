@@ -37,7 +37,8 @@ from hadac.builddir import (
     write_tables,
 )
 from hadac.checks import load
-from hadac.encode import Encoded, encode, names
+from hadac.encode import names
+from hadac.encode.model import Encoded, encode
 from hadac.errors import Diagnostic, HadacError, Reporter
 from hadac.manifest import (
     FORMAT_VERSION,

@@ -9,17 +9,19 @@ rows of confidence constraints mean the same for all of them. Every estimator is
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.base import RegressorMixin
-from sklearn.dummy import DummyRegressor
-from sklearn.metrics import mean_absolute_error, r2_score
-from sklearn.model_selection import train_test_split
 
 from hadac import surrogates
 
+if TYPE_CHECKING:  # imported where it fits: checking a spec needs no scikit-learn
+    from sklearn.base import RegressorMixin
+
 
 def _constant(args: dict) -> RegressorMixin:
+    from sklearn.dummy import DummyRegressor
+
     return DummyRegressor(strategy="mean")
 
 
@@ -47,6 +49,9 @@ def fit(kind: str, args: dict, x: np.ndarray, y: np.ndarray) -> Fitted:
     An algorithm without params is one program: each target is its mean on the pair's
     rows, whatever the kind asked for, and R² (which a constant cannot have) is left out.
     """
+    from sklearn.metrics import mean_absolute_error, r2_score
+    from sklearn.model_selection import train_test_split
+
     build = surrogates.kind(kind).estimator if x.shape[1] else _constant
     r2 = mae = y_test = held = None
     if len(y) >= MIN_ROWS:

@@ -9,12 +9,14 @@ may use only the lets above it, which rules out cycles by construction.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import pint
+from typing import TYPE_CHECKING
 
 from hadac import ast, carbon
 from hadac.errors import Reporter
 from hadac.units import Lowered, Typer, pretty, to_json
+
+if TYPE_CHECKING:
+    import pint
 
 
 @dataclass(frozen=True)

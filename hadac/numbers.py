@@ -15,10 +15,10 @@ def shown(value: float, digits: int = 6) -> str:
     return f"{value:.{digits}g}"
 
 
-def plain(value: float) -> str:
+def plain(value: float, digits: int = 6) -> str:
     """A param's value: whole numbers without a decimal point (`8`), others as `shown`."""
     whole = float(value).is_integer() and abs(value) < 1e15
-    return str(int(value)) if whole else shown(value)
+    return str(int(value)) if whole else shown(value, digits)
 
 
 def kept(value: float) -> str:

@@ -9,15 +9,18 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-import pint
 
 from hadac import ast
 from hadac.benchspec import BenchSetup
 from hadac.domains import ParamDomain
 from hadac.units import Lowered, pretty
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pint
 
 
 @dataclass(frozen=True)

@@ -165,8 +165,8 @@ def _environment() -> jinja2.Environment:
     return templates({"num": _num}, html=True)
 
 
-def _num(value: float | None) -> str:
-    return "–" if value is None else plain(float(value))
+def _num(value: float | None, digits: int = 6) -> str:
+    return "–" if value is None else plain(float(value), digits)
 
 
 def render(report: Report) -> str:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import jinja2
+if TYPE_CHECKING:
+    import jinja2
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -25,6 +27,8 @@ def resource_dir(name: str) -> Path:
 def templates(filters: dict[str, Callable], html: bool = False) -> jinja2.Environment:
     """A Jinja environment on `templates/`: undefined names are errors, and escaping is on
     only for HTML, where it matters; models and runners keep their text as written."""
+    import jinja2
+
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(resource_dir("templates")),
         undefined=jinja2.StrictUndefined,

@@ -10,17 +10,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pint
 
 from hadac import ast
 from hadac.errors import Reporter
+
+if TYPE_CHECKING:  # pint is imported when a unit is first parsed: evaluating needs none
+    import pint
 
 
 @cache
 def registry() -> pint.UnitRegistry:
     """pint's registry plus currencies (each its own dimension: no exchange rates)."""
+    import pint
+
     ureg = pint.UnitRegistry()
     ureg.define("EUR = [currency_eur]")
     ureg.define("USD = [currency_usd]")
@@ -29,6 +34,8 @@ def registry() -> pint.UnitRegistry:
 
 def parse_unit(text: str) -> pint.Unit:
     """A pint unit from its text; `ValueError` naming the text when pint does not know it."""
+    import pint
+
     try:
         unit = registry().parse_units(text)
     except (pint.errors.PintError, AttributeError, TypeError, SyntaxError, ValueError, KeyError):
@@ -241,6 +248,8 @@ class Typer:
             lowered = fold(expr.op, left[0], right[0])
             if unit is None:
                 return lowered, None
+            import pint
+
             try:
                 simple = registry().Quantity(1.0, unit).to_reduced_units()
             except (pint.errors.PintError, ArithmeticError):
@@ -292,6 +301,8 @@ class Typer:
 
 def _linear(unit: pint.Unit) -> bool:
     """Whether converting `unit` is a plain factor: not degC or degF (offset), not dB (log)."""
+    import pint
+
     try:
         return registry().Quantity(0.0, unit).to_base_units().magnitude == 0.0
     except ArithmeticError:  # a factor too large for a float, like ks^400: still a factor

@@ -1,17 +1,27 @@
-"""Each spec in specs/ compiles to its checked-in model and data, byte for byte.
+"""Each spec in specs/ compiles to its checked-in model and data.
 
+Byte for byte, except that numbers are compared to 10 significant digits: the fitted
+weights of a neural network differ in their last bits between machines whose BLAS sums in
+another order (measured: the MLP of specs/structure.hada), which is not a change of hadac.
+On one machine the same spec and data give the same bytes (tests/test_compile.py).
 `pytest --update-golden` rewrites tests/golden/ from the current output.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 
 import pytest
 from conftest import REPO, SPECS
 
 GOLDEN = REPO / "tests" / "golden"
 FILES = ("model.mzn", "data.json")
+NUMBER = re.compile(r"-?\d+\.\d+(?:e[-+]?\d+)?")
+
+
+def _rounded(text: str) -> str:
+    return NUMBER.sub(lambda m: f"{float(m[0]):.10g}", text)
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
@@ -25,7 +35,7 @@ def test_compiled_output_matches_golden(spec, name, builds, update_golden):
         return
     assert golden.exists(), f"no golden file {golden}; run pytest --update-golden"
     expected = golden.read_text()
-    if produced != expected:
+    if _rounded(produced) != _rounded(expected):
         diff = difflib.unified_diff(
             expected.splitlines(keepends=True),
             produced.splitlines(keepends=True),

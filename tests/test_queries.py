@@ -23,8 +23,8 @@ from hadac.units import evaluate, from_json
 
 REPO = Path(__file__).resolve().parent.parent
 QUERIES = int(os.environ.get("HADAC_QUERIES", "50"))
-# Each solve of the MIP build takes seconds (COIN-BC without its preprocessing, see
-# hadac.solve.RELU_FLAGS; bundled HiGHS 5 to 20 s): a dozen queries by default, all 50 with
+# A solve of the MIP build takes seconds (COIN-BC without its preprocessing, see
+# hadac.solve.MIP_FLAGS; bundled HiGHS 5 to 20 s): a dozen queries by default, all 50 with
 # HADAC_QUERIES_MIP=50 (docs/performance.md gives the command and its time).
 QUERIES_MIP = int(os.environ.get("HADAC_QUERIES_MIP", "12"))
 

@@ -228,8 +228,9 @@ def _quantity(problem: Problem, definition: Definition, bounds_of: dict) -> dict
     except affine.NotLinear as err:
         if not definition.required:
             return None
+        text, line = definition.blame
         raise HadacError(
-            f"{problem.spec.path}:{definition.line}: '{definition.text}' contains {err}, which"
+            f"{problem.spec.path}:{line}: '{text}' contains {err}, which"
             " a MIP solver cannot take; give every param a finite domain so hadac can"
             " enumerate, or use table encodings"
         ) from None

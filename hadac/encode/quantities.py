@@ -25,6 +25,12 @@ class Definition:
     text: str
     line: int
     required: bool  # the spec's objective or a constraint uses it: it must be encodable
+    needed_by: tuple[str, int] | None = None  # that statement's text and line, for errors
+
+    @property
+    def blame(self) -> tuple[str, int]:
+        """The text and line an error about this quantity points at."""
+        return self.needed_by or (self.text, self.line)
 
 
 def definitions(problem: Problem) -> list[Definition]:
@@ -37,7 +43,9 @@ def definitions(problem: Problem) -> list[Definition]:
         if key in seen:
             kept = out[seen[key]]
             if definition.required and not kept.required:
-                out[seen[key]] = kept = dataclasses.replace(kept, required=True)
+                needed_by = (definition.text, definition.line)
+                kept = dataclasses.replace(kept, required=True, needed_by=needed_by)
+                out[seen[key]] = kept
             return kept
         seen[key] = len(out)
         out.append(definition)

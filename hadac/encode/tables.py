@@ -72,7 +72,7 @@ def build_tables(
 ) -> Tables:
     """Enumerate configurations pair by pair and evaluate every quantity on them.
 
-    Only for problems `encode.shape_for` enumerates: every param finite, few configurations.
+    Only for problems `encode.model.shape_for` enumerates: every param finite, few configurations.
     A let that is not a finite number everywhere (a division by zero) is left out; an
     objective's or a constraint's expression is an error.
     """
@@ -118,8 +118,9 @@ def build_tables(
         if not np.all(np.isfinite(result)):
             if not definition.required:
                 continue
+            text, line = definition.blame
             raise HadacError(
-                f"{problem.spec.path}:{definition.line}: '{definition.text}' is not a finite"
+                f"{problem.spec.path}:{line}: '{text}' is not a finite"
                 " number for every configuration (a division by zero?)"
             )
         quantities.append(Quantity(definition, result))

@@ -10,13 +10,14 @@ needs no change to the checker, the fitter or the encoder.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
-
-from sklearn.base import RegressorMixin
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from hadac import ast
 from hadac.domains import ParamDomain
 from hadac.errors import Reporter
+
+if TYPE_CHECKING:  # scikit-learn is imported where an estimator is built or read
+    from sklearn.base import RegressorMixin
 
 
 @dataclass(frozen=True)
@@ -64,8 +65,8 @@ class Kind:
     structure: ClassVar[str]
     # Under templates/mip/; kinds whose MIP text is the same share one template.
     template: ClassVar[str]
-    # The class `estimator` builds, which tells the kind of a fitted estimator.
-    estimator_type: ClassVar[type]
+    # The name of the class `estimator` builds, which tells the kind of a fitted estimator.
+    estimator_type: ClassVar[str]
     # A value for every argument, small enough that a test that tries every kind fits it in
     # milliseconds and solves its MIP in seconds, yet with the structure's every feature
     # (several trees, two hidden layers).
@@ -86,7 +87,7 @@ class Kind:
 
     def owns(self, estimator: Any) -> bool:
         """Whether `estimator` is one this kind built."""
-        return isinstance(estimator, self.estimator_type)
+        return type(estimator).__name__ == self.estimator_type
 
     def validate(self, surrogate: ast.Surrogate, reporter: Reporter) -> dict[str, Any] | None:
         """The arguments with defaults filled in, or None after reporting every bad one."""

@@ -6,12 +6,13 @@ it encodes as leaf selection like a forest, with that offset and scale.
 
 from __future__ import annotations
 
-from typing import Any
-
-from sklearn.ensemble import GradientBoostingRegressor
+from typing import TYPE_CHECKING, Any
 
 from hadac.surrogates.base import Arg
 from hadac.surrogates.leaves import LeafKind
+
+if TYPE_CHECKING:
+    from sklearn.ensemble import GradientBoostingRegressor
 
 
 class Boosted(LeafKind):
@@ -21,10 +22,12 @@ class Boosted(LeafKind):
         "max_depth": Arg("int", 3, maximum=64),
         "learning_rate": Arg("float", 0.1, minimum=0.0, maximum=1.0, above=True),
     }
-    estimator_type = GradientBoostingRegressor
+    estimator_type = "GradientBoostingRegressor"
     example = {"n_estimators": 6, "max_depth": 2, "learning_rate": 0.1}
 
     def estimator(self, args: dict[str, Any]) -> GradientBoostingRegressor:
+        from sklearn.ensemble import GradientBoostingRegressor
+
         return GradientBoostingRegressor(
             n_estimators=args["n_estimators"],
             max_depth=args["max_depth"],

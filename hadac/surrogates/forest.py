@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sklearn.ensemble import RandomForestRegressor
+from typing import TYPE_CHECKING, Any
 
 from hadac.surrogates.base import Arg
 from hadac.surrogates.leaves import LeafKind
+
+if TYPE_CHECKING:
+    from sklearn.ensemble import RandomForestRegressor
 
 
 class Forest(LeafKind):
@@ -16,10 +17,12 @@ class Forest(LeafKind):
         "n_estimators": Arg("int", 100, maximum=5000),
         "max_depth": Arg("int", 8, maximum=64),
     }
-    estimator_type = RandomForestRegressor
+    estimator_type = "RandomForestRegressor"
     example = {"n_estimators": 4, "max_depth": 3}
 
     def estimator(self, args: dict[str, Any]) -> RandomForestRegressor:
+        from sklearn.ensemble import RandomForestRegressor
+
         return RandomForestRegressor(
             n_estimators=args["n_estimators"],
             max_depth=args["max_depth"],

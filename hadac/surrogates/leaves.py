@@ -11,13 +11,15 @@ values, never misplace one. Leaves whose box holds no value of the domain are dr
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.tree import DecisionTreeRegressor
 
 from hadac.domains import ParamDomain
 from hadac.surrogates.base import Kind
+
+if TYPE_CHECKING:
+    from sklearn.tree import DecisionTreeRegressor
 
 MARGIN = 1e-6  # of the range's width, for continuous params
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
-
-from sklearn.linear_model import LinearRegression
+from typing import TYPE_CHECKING, Any
 
 from hadac.domains import ParamDomain
 from hadac.surrogates.base import Kind
+
+if TYPE_CHECKING:
+    from sklearn.linear_model import LinearRegression
 
 
 def interval(
@@ -26,9 +27,11 @@ class Linear(Kind):
     name = "linear"
     structure = "linear"
     template = "linear.mzn.j2"
-    estimator_type = LinearRegression
+    estimator_type = "LinearRegression"
 
     def estimator(self, args: dict[str, Any]) -> LinearRegression:
+        from sklearn.linear_model import LinearRegression
+
         return LinearRegression()  # deterministic: nothing to seed
 
     def encode_mip(self, estimator: LinearRegression, params: tuple[ParamDomain, ...]) -> dict:

@@ -10,16 +10,15 @@ get the standard formulation with their own L and U, never a global big-M.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.compose import TransformedTargetRegressor
-from sklearn.neural_network import MLPRegressor
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
 
 from hadac.domains import ParamDomain
 from hadac.surrogates.base import Arg, Kind
+
+if TYPE_CHECKING:
+    from sklearn.compose import TransformedTargetRegressor
 
 
 def _unpack(estimator: TransformedTargetRegressor) -> tuple:
@@ -37,24 +36,33 @@ def _unpack(estimator: TransformedTargetRegressor) -> tuple:
     )
 
 
+PAD = 1e-9  # relative to the size of a neuron's terms
+
+
 class MLP(Kind):
     name = "mlp"
     args = {"hidden": Arg("int list", (16,), maximum=4096)}
     structure = "relu"
     template = "mlp.mzn.j2"
-    estimator_type = TransformedTargetRegressor
+    estimator_type = "TransformedTargetRegressor"
     example = {"hidden": (16, 8)}
 
     def owns(self, estimator: Any) -> bool:
         # TransformedTargetRegressor can wrap any regressor: look for the network inside.
         regressor = getattr(estimator, "regressor", None)
+        steps = getattr(regressor, "named_steps", {})
         return (
-            isinstance(estimator, TransformedTargetRegressor)
-            and isinstance(regressor, Pipeline)
-            and isinstance(regressor.named_steps.get("mlp"), MLPRegressor)
+            type(estimator).__name__ == self.estimator_type
+            and type(regressor).__name__ == "Pipeline"
+            and type(steps.get("mlp")).__name__ == "MLPRegressor"
         )
 
     def estimator(self, args: dict[str, Any]) -> TransformedTargetRegressor:
+        from sklearn.compose import TransformedTargetRegressor
+        from sklearn.neural_network import MLPRegressor
+        from sklearn.pipeline import Pipeline
+        from sklearn.preprocessing import StandardScaler
+
         network = MLPRegressor(
             hidden_layer_sizes=tuple(args["hidden"]),
             activation="relu",
@@ -86,6 +94,12 @@ class MLP(Kind):
         for index, (w, b) in enumerate(zip(weights, biases, strict=True)):
             pre_low = b + np.minimum(w * low[:, None], w * high[:, None]).sum(axis=0)
             pre_high = b + np.maximum(w * low[:, None], w * high[:, None]).sum(axis=0)
+            # A bound is attained at a corner of the box, where MiniZinc, summing in another
+            # order, may land an ulp outside it and then cut that corner off the params'
+            # domains: every bound is padded by far more than any rounding of its terms.
+            terms = np.abs(b) + (np.abs(w) * np.maximum(np.abs(low), np.abs(high))[:, None]).sum(0)
+            pad = PAD * np.maximum(terms, 1.0)
+            pre_low, pre_high = pre_low - pad, pre_high + pad
             last = index == len(weights) - 1
             layers.append(
                 {

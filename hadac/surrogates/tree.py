@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sklearn.tree import DecisionTreeRegressor
+from typing import TYPE_CHECKING, Any
 
 from hadac.surrogates.base import Arg
 from hadac.surrogates.leaves import LeafKind
+
+if TYPE_CHECKING:
+    from sklearn.tree import DecisionTreeRegressor
 
 
 class Tree(LeafKind):
     name = "tree"
     args = {"max_depth": Arg("int", 10, maximum=64)}
-    estimator_type = DecisionTreeRegressor
+    estimator_type = "DecisionTreeRegressor"
     example = {"max_depth": 4}
 
     def estimator(self, args: dict[str, Any]) -> DecisionTreeRegressor:
+        from sklearn.tree import DecisionTreeRegressor
+
         return DecisionTreeRegressor(max_depth=args["max_depth"], random_state=0)
 
     def ensemble(self, estimator: DecisionTreeRegressor) -> tuple[list, float, float]:
