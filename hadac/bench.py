@@ -246,6 +246,13 @@ def run(
 
     It runs with the copy of the runner module beside it, the code a copied campaign runs,
     so that what `hadac bench` measures and what a node measures do not differ."""
+    needed = ["psutil"] + (["distributed"] if scheduler is not None else [])
+    missing = [name for name in needed if importlib.util.find_spec(name) is None]
+    if missing:
+        raise HadacError(
+            f"hadac bench needs {' and '.join(missing)}, which this installation lacks:"
+            " pip install 'hadac[bench]'"
+        )
     module = _runner_module(campaign.runner.with_name(f"{RUNNER_MODULE}.py"))
     argv = ["--out", str(campaign.out)]
     if run_timeout is not None:

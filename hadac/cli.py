@@ -22,6 +22,7 @@ from rich.table import Table
 import hadac.solvers as solver_table
 from hadac import __version__
 from hadac.errors import Diagnostic, HadacError
+from hadac.numbers import plain, shown
 
 FORMAT_VERSION = 1
 # Tables keep their shape in logs and pipes, where there is no terminal width to read.
@@ -213,7 +214,7 @@ def _size_text(surrogate) -> str:
 def _fmt(value: float | None, digits: int = 4) -> str:
     if value is None:
         return "-"
-    return f"{value:.{digits}g}"
+    return shown(value, digits)
 
 
 @main.command()
@@ -371,19 +372,19 @@ def _print_answer(answer) -> None:
         table.add_row("location", p.location + chosen)
     table.add_row("algorithm", p.algorithm)
     for name, value in p.params.items():
-        table.add_row(f"  {name}", f"{value:g}")
+        table.add_row(f"  {name}", plain(value))
     for name, value in {**p.predicted, **p.lets}.items():
-        table.add_row(name, escape(f"{value:.6g} {answer.units[name]}"))
+        table.add_row(name, escape(f"{shown(value)} {answer.units[name]}"))
     if answer.objective is not None:
         table.add_row(
             "objective",
-            escape(f"{answer.objective_text}: {answer.objective:.6g} {answer.objective_unit}"),
+            escape(f"{answer.objective_text}: {shown(answer.objective)} {answer.objective_unit}"),
         )
     out.print(table)
     for row in answer.constraints:
         sign = "+" if row["op"] == "<=" else "-"
-        margin = f" {sign} margin {row['margin']:.6g}" if "margin" in row else ""
-        value = f"{row['value']:.6g}{margin} {row['unit']}".rstrip()
+        margin = f" {sign} margin {shown(row['margin'])}" if "margin" in row else ""
+        value = f"{shown(row['value'])}{margin} {row['unit']}".rstrip()
         out.print(f"  [green]✓[/] {escape(row['text'])}  ({escape(value)})")
     t = answer.timings
     parts = [f"{k} {v:.2f} s" for k, v in t.items() if v is not None]
@@ -465,7 +466,7 @@ def _print_front(front) -> None:
     table.add_column("verified")
     for i, p in enumerate(front.sorted(), start=1):
         check = "[green]✓[/]" if p.proven else "[yellow]✓ (not proven optimal)[/]"
-        table.add_row(str(i), f"{p.first:.6g}", f"{p.second:.6g}", escape(label(p.point)), check)
+        table.add_row(str(i), shown(p.first), shown(p.second), escape(label(p.point)), check)
     out.print(table)
     if not front.points:
         out.print("no configuration meets the spec's constraints: the front is empty")

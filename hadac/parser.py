@@ -321,33 +321,24 @@ def _too_deep(tree: Tree, path: Path, source: str) -> list[Diagnostic]:
 
 def parse(source: str, path: Path | str = "<spec>") -> ast.Spec:
     """Parse spec text; raises `HadacError` with a located diagnostic on a syntax error."""
-    path = Path(path)
+    return _parse(source, "start", Path(path))
+
+
+def parse_fragment(text: str, rule: str, where: str) -> ast.Expr | ast.Constraint:
+    """One `bound` (`time <= 10 s`) or `expr` given outside a spec, e.g. on the command line;
+    errors are located in the text itself, as `--constraint:1:8`."""
+    return _parse(text, rule, Path(where))
+
+
+def _parse(source: str, rule: str, path: Path):
     try:
-        tree = _lark().parse(source, start="start")
+        tree = _lark().parse(source, start=rule)
     except UnexpectedInput as err:
         raise HadacError(_syntax_error(err, path, source)) from None
     too_deep = _too_deep(tree, path, source)
     if too_deep:
         raise HadacError(too_deep)
     transformer = _ToAst(path, source)
-    spec = transformer.transform(tree)
-    if transformer.errors:
-        raise HadacError(transformer.errors)
-    return spec
-
-
-def parse_fragment(text: str, rule: str, where: str) -> ast.Expr | ast.Constraint:
-    """One `bound` (`time <= 10 s`) or `expr` given outside a spec, e.g. on the command line;
-    errors are located in the text itself, as `--constraint:1:8`."""
-    path = Path(where)
-    try:
-        tree = _lark().parse(text, start=rule)
-    except UnexpectedInput as err:
-        raise HadacError(_syntax_error(err, path, text)) from None
-    too_deep = _too_deep(tree, path, text)
-    if too_deep:
-        raise HadacError(too_deep)
-    transformer = _ToAst(path, text)
     node = transformer.transform(tree)
     if transformer.errors:
         raise HadacError(transformer.errors)

@@ -19,7 +19,7 @@ import numpy as np
 from hadac import instance, jsondata, runtime
 from hadac.builddir import BuildDir, Decoded
 from hadac.errors import HadacError
-from hadac.numbers import plain
+from hadac.numbers import plain, shown
 from hadac.query import Limit, Objective, Query
 from hadac.units import evaluate, from_json
 
@@ -326,8 +326,8 @@ def _reached(limit: Limit, point: Point) -> str:
     margin = ""
     if limit.confidence is not None:
         size = limit.margin(point.algorithm, point.hardware)
-        margin = f" {'+' if limit.op == '<=' else '-'} margin {size:.6g}"
-    return f"{value:.6g}{margin} {limit.unit}".rstrip()
+        margin = f" {'+' if limit.op == '<=' else '-'} margin {shown(size)}"
+    return f"{shown(value)}{margin} {limit.unit}".rstrip()
 
 
 def _best(limit: Limit, point: Point) -> str:

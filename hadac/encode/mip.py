@@ -20,6 +20,7 @@ from hadac.encode import names
 from hadac.encode.quantities import Definition
 from hadac.encode.render import bound_names
 from hadac.errors import HadacError
+from hadac.numbers import exact
 from hadac.problem import AlgorithmInfo, Problem
 
 TABLE_LIMIT = 10_000  # points of an algorithm's domain up to which a surrogate is a table
@@ -49,10 +50,6 @@ def _domain(p) -> str:
             return f"{ints[0]}..{ints[-1]}"
         return "{" + ", ".join(map(str, ints)) + "}"
     return "{" + ", ".join(repr(float(v)) for v in p.values) + "}"
-
-
-def _number(value: float) -> str:
-    return repr(float(value))
 
 
 def _widen(low: float, high: float) -> tuple[float, float]:
@@ -87,11 +84,11 @@ def surrogate(
         "x": x,
         "point": names.point_var(algorithm.name),
         "y": f"y_{sid}",
-        "low": _number(low),
-        "high": _number(high),
+        "low": exact(low),
+        "high": exact(high),
         "inputs": len(algorithm.params),
-        "x_low": "[" + ", ".join(_number(p.low) for p in algorithm.params) + "]",
-        "x_high": "[" + ", ".join(_number(p.high) for p in algorithm.params) + "]",
+        "x_low": "[" + ", ".join(exact(p.low) for p in algorithm.params) + "]",
+        "x_high": "[" + ", ".join(exact(p.high) for p in algorithm.params) + "]",
     }, data
 
 
@@ -161,8 +158,8 @@ def context(
                     "pair": index,
                     "model": models[(pair.algorithm, pair.hardware, target.name)],
                     "g": g,
-                    "g_low": _number(min(low, 0.0)),
-                    "g_high": _number(max(high, 0.0)),
+                    "g_low": exact(min(low, 0.0)),
+                    "g_high": exact(max(high, 0.0)),
                 }
             )
             entries.append({"encoding": encoding, "size": enc["size"]})
@@ -194,7 +191,7 @@ def context(
 
     target_list = list(targets.values())
     for t in target_list:
-        t["low"], t["high"] = _number(t["low"]), _number(t["high"])
+        t["low"], t["high"] = exact(t["low"]), exact(t["high"])
 
     bounds_of = {
         t.name: (float(targets[t.name]["low"]), float(targets[t.name]["high"]))
@@ -256,23 +253,23 @@ def _quantity(problem: Problem, definition: Definition, bounds_of: dict) -> dict
     same = all(f == forms[0] for f in forms)
     if same:
         f = forms[0]
-        terms = [_number(f.const)] if f.const else []
-        terms += [f"{_number(c)} * {names.target_var(t)}" for t, c in f.coefs.items()]
+        terms = [exact(f.const)] if f.const else []
+        terms += [f"{exact(c)} * {names.target_var(t)}" for t, c in f.coefs.items()]
     else:
         terms = []
         for index, f in enumerate(forms, start=1):
             if f.const:
-                terms.append(f"{_number(f.const)} * run[{index}]")
+                terms.append(f"{exact(f.const)} * run[{index}]")
             for t, c in f.coefs.items():
                 sid = _term(problem, index, t)
-                terms.append(f"{_number(c)} * g_{sid}")
+                terms.append(f"{exact(c)} * g_{sid}")
     low, high = _widen(min(lows), max(highs))
     return entry | {
         "var": names.quantity_var(definition.name),
         "is_target": False,
         "expr": " + ".join(terms) if terms else "0.0",
-        "low": _number(low),
-        "high": _number(high),
+        "low": exact(low),
+        "high": exact(high),
     }
 
 
