@@ -26,7 +26,7 @@ def registry() -> pint.UnitRegistry:
     """pint's registry plus currencies (each its own dimension: no exchange rates)."""
     import pint
 
-    ureg = pint.UnitRegistry()
+    ureg = pint.UnitRegistry(cache_folder=":auto:")  # parsed definitions kept between runs
     ureg.define("EUR = [currency_eur]")
     ureg.define("USD = [currency_usd]")
     return ureg
