@@ -27,11 +27,6 @@ import minizinc
 import hadac.solvers as solver_table
 from hadac.errors import HadacError
 
-# The names, and each family by name, for callers that index by solver; hadac.solvers holds
-# the table itself.
-SOLVERS: tuple[str, ...] = solver_table.names()
-FAMILY: dict[str, solver_table.Family] = {s.name: s.family for s in solver_table.SOLVERS}
-
 
 def hadac_home() -> Path:
     return Path(os.environ.get("HADAC_HOME", "/opt/hadac"))

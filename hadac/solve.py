@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hadac import instance, jsondata, runtime
+from hadac import instance, jsondata, runtime, solvers
 from hadac.builddir import BuildDir, Decoded
 from hadac.errors import HadacError
 from hadac.numbers import plain, shown
@@ -25,13 +25,6 @@ from hadac.units import evaluate, from_json
 
 FORMAT_VERSION = 1
 TOLERANCE = 1e-6
-# Measured on the MIP model of specs/structure.hada: with its preprocessing on, COIN-BC 2.10
-# returned worse configurations as OPTIMAL for some queries (maximize emissions under
-# time >= 16.4 s: 4.78e-4 kg, where one of 5.82e-4 kg meets every bound and the same model
-# finds it once its pair is fixed), another one for each scaling of the same objective,
-# and the right one once the set domain {1, 2, 4, 8, 16, 32} was widened to 1..32. Without
-# preprocessing it finds every optimum, in 1.5 to 8 times the time.
-MIP_FLAGS = {"cbc": {"cbcArgs": "-preprocess off"}}
 # MIP solvers hold constraints to absolute tolerances (about 1e-9 here), which a target valued
 # near 1e-5 (emissions in kg) cannot meet relatively: a MIP model's values agree with
 # `predict` within 1e-6 relative or this much absolute.
@@ -210,7 +203,7 @@ class Answer:
 
 def check_solver(build: BuildDir, solver: str) -> None:
     """A CP solver cannot take a MIP model: said before anything runs."""
-    if build.manifest.model.shape == "mip" and runtime.FAMILY[solver] == "CP":
+    if build.manifest.model.shape == "mip" and solvers.family(solver) == "CP":
         raise HadacError(
             f"{solver} is a CP solver and this model encodes the surrogates' structure with"
             " continuous variables, which CP solvers do not handle reliably; use cbc or highs"
@@ -230,7 +223,7 @@ def run(
     with tempfile.TemporaryDirectory(prefix="hadac-query-") as folder:
         path = Path(folder) / "query.json"
         path.write_text(jsondata.dumps(instance.data(build, query)))
-        flags = None if build.enumerated else MIP_FLAGS.get(solver)
+        flags = None if build.enumerated else dict(solvers.get(solver).mip_flags)
         files = [build.model_path, build.data_path, path]
         result = runtime.solve(files, solver, time_limit, flags=flags)
     if query.objective is None and result.status == "OPTIMAL":

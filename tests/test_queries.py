@@ -24,7 +24,7 @@ from hadac.units import evaluate, from_json
 REPO = Path(__file__).resolve().parent.parent
 QUERIES = int(os.environ.get("HADAC_QUERIES", "50"))
 # A solve of the MIP build takes seconds (COIN-BC without its preprocessing, see
-# hadac.solve.MIP_FLAGS; bundled HiGHS 5 to 20 s): a dozen queries by default, all 50 with
+# hadac.solvers, mip_flags; bundled HiGHS 5 to 20 s): a dozen queries by default, all 50 with
 # HADAC_QUERIES_MIP=50 (docs/performance.md gives the command and its time).
 QUERIES_MIP = int(os.environ.get("HADAC_QUERIES_MIP", "12"))
 

@@ -1,7 +1,8 @@
-"""Render the MiniZinc model and its data from the tables and the templates.
+"""Render the MiniZinc model and its fixed data from the tables and the templates.
 
-Everything that reaches the model text is sorted or in spec order, and every float is a
-Python float written by `json` (its `repr`), so the same spec and data give the same bytes.
+Everything that reaches the model text is sorted or in spec order, and every float is
+written by `hadac.numbers`, so the same spec and data give the same bytes. Bounds and the
+objective are parameters of the model that each solve's query sets (`hadac.instance`).
 """
 
 from __future__ import annotations
