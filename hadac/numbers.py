@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 
 def shown(value: float, digits: int = 6) -> str:
     """For people: `digits` significant digits (`24.0034`, `1.5e-07`)."""
@@ -36,6 +34,8 @@ def exact(value: float) -> str:
 def positional(value: float) -> str:
     """In MiniZinc data: exact, without an exponent (MiniZinc 2.6 reads `5e-05` in JSON as
     a syntax error), so `0.00005` and `1000000000000000000000.0`."""
+    import numpy as np  # not at the top: `hadac --help` needs no numpy
+
     if not math.isfinite(value):
         raise ValueError(f"{value!r} cannot be written as MiniZinc data")
     text = np.format_float_positional(float(value), unique=True, trim="0")
