@@ -38,10 +38,16 @@ def install_wheel(folder: Path) -> tuple[Path, list[str]]:
         check=True,
     )
     (wheel,) = wheels.glob("hadac-*.whl")
-    venv = folder / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    python = venv / "bin" / "python"
+    python, _ = venv_with_test_packages(folder / "venv")
     subprocess.run([python, "-m", "pip", "install", "--no-deps", "-q", str(wheel)], check=True)
+    return python, zipfile.ZipFile(wheel).namelist()
+
+
+def venv_with_test_packages(folder: Path) -> tuple[Path, Path]:
+    """A fresh venv at `folder` that sees the test environment's packages through a .pth
+    file, but not its hadac; returns its python and its site-packages folder."""
+    subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True)
+    python = folder / "bin" / "python"
     purelib = subprocess.run(
         [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
         capture_output=True,
@@ -50,7 +56,7 @@ def install_wheel(folder: Path) -> tuple[Path, list[str]]:
     ).stdout.strip()
     deps = [p for p in site.getsitepackages() if "site-packages" in p]
     Path(purelib, "deps.pth").write_text("\n".join(deps) + "\n")
-    return python, zipfile.ZipFile(wheel).namelist()
+    return python, Path(purelib)
 
 
 def solver_missing(name: str, where: str | None = None) -> str | None:

@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 import signal
-import site
 import subprocess
 import sys
 import time
@@ -25,7 +24,7 @@ import codecarbon
 import psutil
 import pytest
 from click.testing import CliRunner
-from conftest import REPO, install_wheel
+from conftest import REPO, install_wheel, venv_with_test_packages
 
 from hadac.benchspec import BenchSetup
 from hadac.cli import main
@@ -373,16 +372,7 @@ sys.meta_path.insert(0, NoHadac)
 def _venv_without_hadac(folder: Path) -> Path:
     """A fresh venv with the test environment's packages, codecarbon among them, in which
     hadac does not import."""
-    subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True)
-    python = folder / "bin" / "python"
-    purelib = subprocess.run(
-        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    deps = [p for p in site.getsitepackages() if "site-packages" in p]
-    Path(purelib, "deps.pth").write_text("\n".join(deps) + "\n")
+    python, purelib = venv_with_test_packages(folder)
     Path(purelib, "no_hadac.py").write_text(NO_HADAC)
     Path(purelib, "no_hadac.pth").write_text("import no_hadac\n")
     return python
