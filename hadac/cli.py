@@ -419,7 +419,8 @@ solver_option = click.option(
     "-o",
     "--output",
     type=click.Path(path_type=Path),
-    help="Directory for front.csv, front.png and the build [build/<spec>-pareto].",
+    help="Directory for front.csv, front.png and their build [build/<spec>-pareto for the"
+    " files; the spec's own build].",
 )
 @solver_option
 @time_limit_option

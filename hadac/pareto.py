@@ -163,18 +163,15 @@ def compute(
     location: str | None = None,
     directory: Path | None = None,
 ) -> tuple[Front, list, Path]:
-    """Compile SPEC (into `directory`/build, by default `build/<spec>-pareto/build`, reused
-    while it is up to date) and trace the front of two of its targets or lets; returns the
-    front, the compile's warnings and the directory."""
-    from hadac.checks import load
-    from hadac.compiler import compile_or_reuse, default_directory
+    """Compile SPEC (into `directory`/build, by default the spec's own build, reused while it
+    is up to date) and trace the front of two of its targets or lets; returns the front, the
+    compile's warnings and the directory of the front's files (by default
+    `build/<spec>-pareto`)."""
+    from hadac.compiler import compile_or_reuse
 
     started = time.perf_counter()
-    problem, _ = load(spec, location)
-    directory = directory or default_directory(problem).with_name(
-        default_directory(problem).name + "-pareto"
-    )
-    build, compiled = compile_or_reuse(spec, directory / "build", location)
+    build, compiled = compile_or_reuse(spec, directory / "build" if directory else None, location)
+    directory = directory or build.directory.with_name(build.directory.name + "-pareto")
     first, second = axes(build.manifest, objectives)
     solver = solver or build.manifest.solver or "cbc"
     check_solver(build, solver)

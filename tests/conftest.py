@@ -26,6 +26,15 @@ SHARED_DATA = Path(
 )
 
 
+def edited(base: str, *changes: tuple[str, str], append: str = "") -> str:
+    """`base` with each `old` replaced by `new` (each must occur once), then `append` added."""
+    text = base
+    for old, new in changes:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    return text + append
+
+
 def install_wheel(folder: Path) -> tuple[Path, list[str]]:
     """Build hadac's wheel and install it alone into a fresh venv under `folder`.
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from conftest import edited
 
 from hadac.cli import main
 
@@ -62,11 +63,7 @@ FIXED_CSV = "t,c\n" + "".join(f"{3 + k % 4},{7 + k % 3}\n" for k in range(20))
 
 def edit(*changes: tuple[str, str], append: str = "") -> str:
     """BASE with each `old` replaced by `new` (each must occur once), then `append` added."""
-    text = BASE
-    for old, new in changes:
-        assert text.count(old) == 1, old
-        text = text.replace(old, new)
-    return text + append
+    return edited(BASE, *changes, append=append)
 
 
 @dataclass

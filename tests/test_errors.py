@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from click.testing import CliRunner
+from conftest import edited
 
 from hadac.cli import main
 
@@ -42,11 +43,7 @@ DATA = '  data hw = "a.csv"'  # the line before which bench cases add theirs
 
 def edit(*changes: tuple[str, str], append: str = "") -> str:
     """BASE with each `old` replaced by `new` (each must occur once), then `append` added."""
-    text = BASE
-    for old, new in changes:
-        assert text.count(old) == 1, old
-        text = text.replace(old, new)
-    return text + append
+    return edited(BASE, *changes, append=append)
 
 
 @dataclass
