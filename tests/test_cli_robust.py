@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import descendants
 
+from hadac import cli
 from hadac.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
@@ -44,7 +45,8 @@ def test_an_unwritable_output_is_a_clear_error(tmp_path: Path):
         assert "internal error" not in result.output
 
 
-def test_show_keeps_units_that_look_like_markup(tmp_path: Path):
+def test_show_keeps_units_that_look_like_markup(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(cli.out, "width", 140)  # whatever width the test process inherited
     assert run("compile", TINY, "-o", tmp_path / "b").exit_code == 0
     shown = run("show", tmp_path / "b")
     assert shown.exit_code == 0, shown.output

@@ -1,6 +1,6 @@
 """The DESIGN.md example on the reference data: compile (fitting included) and solve.
 
-Run with: .venv/bin/python -m pytest tests/benchmarks/test_bench_contract.py --benchmark-only
+Run with: .venv/bin/python -m pytest -n 0 tests/benchmarks/test_bench_contract.py --benchmark-only
 Both are measured in process, after imports: compile reads the four CSVs, fits 16 depth-10
 trees, tabulates them and writes the build directory; solve runs MiniZinc with native
 COIN-BC (or the solver named) and verifies the answer with the saved trees.

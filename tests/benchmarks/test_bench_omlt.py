@@ -1,6 +1,6 @@
 """hadac against OMLT + HiGHS on the DESIGN.md contract example, with the same 16 trees.
 
-Run with: .venv/bin/python -m pytest tests/benchmarks/test_bench_omlt.py --benchmark-only
+Run with: .venv/bin/python -m pytest -n 0 tests/benchmarks/test_bench_omlt.py --benchmark-only
 (needs the `peers` extra: `pip install -e '.[test,peers]'`, and the shared reference data).
 
 The question (tests/data/contract.hada): choose one of the 4 (algorithm, hardware) pairs and

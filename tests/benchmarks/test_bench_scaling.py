@@ -1,7 +1,7 @@
 """Compile and solve time as surrogates grow, for each encoding and solver.
 
 Run with:
-    .venv/bin/python -m pytest tests/benchmarks/test_bench_scaling.py --benchmark-only \
+    .venv/bin/python -m pytest -n 0 tests/benchmarks/test_bench_scaling.py --benchmark-only \
         --benchmark-json=docs/benchmarks/scaling.json
 
 One algorithm with two int params (1..40 each: 1600 combinations) on two machines, two

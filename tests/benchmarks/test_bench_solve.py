@@ -1,6 +1,6 @@
 """`hadac solve` wall time per solver and MiniZinc driver, on the bundled example.
 
-Run with: .venv/bin/python -m pytest tests/benchmarks --benchmark-only
+Run with: .venv/bin/python -m pytest -n 0 tests/benchmarks --benchmark-only
 Each round is a whole command (`python -m hadac solve BUILD --solver S`), as a user
 runs it: interpreter start, imports, MiniZinc, verification.
 """

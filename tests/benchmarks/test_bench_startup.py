@@ -1,6 +1,6 @@
 """Start-up: the wall time of whole commands a user types most, median of 10 runs.
 
-Run with: .venv/bin/python -m pytest tests/benchmarks/test_bench_startup.py --benchmark-only
+Run with: .venv/bin/python -m pytest -n 0 tests/benchmarks/test_bench_startup.py --benchmark-only
 Each round is the installed `hadac` script run as a new process: interpreter start, imports,
 the command's work. Targets (docs/performance.md): `hadac --help` 0.3 s, `hadac check
 specs/tiny.hada` 0.8 s, `hadac solve build/tiny --solver gecode` 1.5 s.
