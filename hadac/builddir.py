@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hadac import __version__
+from hadac import __version__, predictors
 from hadac.encode import names
 from hadac.errors import HadacError
 from hadac.manifest import FORMAT_VERSION, Manifest
@@ -69,9 +69,9 @@ def recorded_format(directory: Path) -> int | None:
     return version if isinstance(version, int) else None
 
 
-def write_tables(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """The tables as an `.npz` that `numpy.load` reads, with the same bytes for the same
-    arrays (`numpy.savez` stamps each member with the time it was written)."""
+def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Arrays as an `.npz` that `numpy.load` reads, with the same bytes for the same arrays
+    (`numpy.savez` stamps each member with the time it was written)."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, array in arrays.items():
             member = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
@@ -114,6 +114,11 @@ class BuildDir:
         if model.tables is not None:
             files.append((model.tables, model.tables_sha256))
         files += [(s.model, s.model_sha256) for s in self.manifest.surrogates]
+        files += [
+            (s.predictor.file, s.predictor.sha256)
+            for s in self.manifest.surrogates
+            if s.predictor is not None
+        ]
         problems = []
         for name, digest in files:
             path = self.directory / name
@@ -221,8 +226,29 @@ class BuildDir:
     def hardware_attributes(self, hardware: str) -> dict[str, float]:
         return self.manifest.hardware_entry(hardware).attributes
 
+    @cached_property
+    def _predictors(self) -> dict:
+        return {}
+
+    def predictor(self, algorithm: str, hardware: str, target: str) -> dict | None:
+        """The numpy predictor's numbers of a surrogate, when the compile proved it gives
+        its estimator's `predict` to the bit; None when only the estimator can tell."""
+        entry = self.manifest.surrogate(algorithm, hardware, target)
+        if entry.predictor is None or not entry.predictor.exact:
+            return None
+        if entry.predictor.file not in self._predictors:
+            path = self.directory / entry.predictor.file
+            self._predictors[entry.predictor.file] = predictors.load(path)
+        return self._predictors[entry.predictor.file]
+
     def predict(self, algorithm: str, hardware: str, params: dict, target: str) -> float:
+        """A target's prediction at a configuration: by the numpy predictor where it was
+        proven to be the estimator, else by the estimator (which imports scikit-learn)."""
         x = np.array([[float(v) for v in params.values()]]).reshape(1, len(params))
+        arrays = self.predictor(algorithm, hardware, target)
+        if arrays is not None:
+            kind = self.manifest.surrogate(algorithm, hardware, target).kind
+            return float(predictors.predict(kind, arrays, x)[0])
         return float(self.estimator(algorithm, hardware, target).predict(x)[0])
 
 

@@ -1,8 +1,9 @@
 """`hadac compile`: fit every surrogate, encode, and write the build directory.
 
 The build directory holds everything a person needs to inspect or rerun the model:
-`model.mzn`, `data.json`, `tables.npz` (enumerated models), `manifest.json` and
-`models/*.joblib`. It is written to a
+`model.mzn`, `data.json`, `tables.npz` (enumerated models), `manifest.json`,
+`models/*.joblib` and `models/*.npz` (the estimators' numbers for the verifier's numpy
+predictors, `hadac.predictors`). It is written to a
 temporary sibling and renamed into place, so a failed compile never leaves a half-written
 directory and never destroys the previous build. Only a hadac build is ever replaced: a
 directory or file of the user's at the output path is refused, untouched.
@@ -25,7 +26,7 @@ import joblib
 import numpy as np
 import sklearn
 
-from hadac import __version__, carbon, fit, jsondata
+from hadac import __version__, carbon, fit, jsondata, predictors
 from hadac.builddir import (
     DATA_FILE,
     MANIFEST_FILE,
@@ -34,7 +35,7 @@ from hadac.builddir import (
     BuildDir,
     recorded_format,
     sha256,
-    write_tables,
+    write_npz,
 )
 from hadac.checks import load
 from hadac.encode import names
@@ -50,6 +51,7 @@ from hadac.manifest import (
     ModelRecord,
     PairRecord,
     ParamRecord,
+    PredictorRecord,
     SpecRecord,
     SurrogateRecord,
     TargetRecord,
@@ -67,6 +69,7 @@ class Build:
     problem: Problem
     encoded: Encoded
     fitted: dict[tuple[str, str, str], fit.Fitted]
+    proofs: dict[str, predictors.Proof | None]  # by model file
     manifest: Manifest
     warnings: list[Diagnostic]
     seconds: float
@@ -115,6 +118,29 @@ def _target_pos(problem: Problem, name: str):
 def model_file_name(algorithm: str, hardware: str, target: str) -> str:
     """`anticipate-laptop-time.joblib`: one file per surrogate, since no name holds a `-`."""
     return f"{algorithm}-{hardware}-{target}.joblib"
+
+
+def predictor_file_name(model_file: str) -> str:
+    """The numpy predictor's numbers beside the estimator: `anticipate-laptop-time.npz`."""
+    return model_file.removesuffix(".joblib") + ".npz"
+
+
+def prove_all(
+    problem: Problem, fitted: dict[tuple[str, str, str], fit.Fitted], models: dict
+) -> dict[str, predictors.Proof | None]:
+    """Each estimator's numpy predictor, compared with its `predict` on its training rows and
+    over its algorithm's params, once per model file (location entries share theirs)."""
+    kinds = {t.name: t.kind for t in problem.targets}
+    proofs: dict[str, predictors.Proof | None] = {}
+    for key, name in models.items():
+        if name not in proofs:
+            algorithm, _, target = key
+            result = fitted[key]
+            rows = np.concatenate(
+                [result.inputs, predictors.points(problem.algorithm(algorithm).params)]
+            )
+            proofs[name] = predictors.prove(kinds[target], result.estimator, rows)
+    return proofs
 
 
 def default_directory(problem: Problem) -> Path:
@@ -175,21 +201,27 @@ def compile_problem(
         for key in fitted
     }
     encoded = encode(problem, fitted, models, DATA_FILE)
+    proofs = prove_all(problem, fitted, models)
     directory = Path(out) if out is not None else default_directory(problem)
-    manifest = _manifest(problem, encoded, fitted, models, reporter.warnings, directory)
-    _write_atomically(directory, encoded, manifest, fitted, models)
+    manifest = _manifest(problem, encoded, fitted, models, proofs, reporter.warnings, directory)
+    _write_atomically(directory, encoded, manifest, fitted, models, proofs)
     seconds = time.perf_counter() - started
-    return Build(directory, problem, encoded, fitted, manifest, reporter.warnings, seconds)
+    return Build(directory, problem, encoded, fitted, proofs, manifest, reporter.warnings, seconds)
 
 
 def _manifest(
-    problem: Problem, encoded: Encoded, fitted, models, warnings_, directory: Path
+    problem: Problem, encoded: Encoded, fitted, models, proofs, warnings_, directory: Path
 ) -> Manifest:
     spec = problem.spec
     surrogates = []
     keys = [(p.algorithm, p.hardware, t) for p in problem.pairs for t in problem.targets]
     for (algorithm, hardware, target), encoding in zip(keys, encoded.surrogates, strict=True):
         result = fitted[(algorithm, hardware, target.name)]
+        model = models[(algorithm, hardware, target.name)]
+        proof = proofs[model]
+        predictor = proof and PredictorRecord(
+            f"models/{predictor_file_name(model)}", proof.exact, proof.rows
+        )
         surrogates.append(
             SurrogateRecord(
                 algorithm,
@@ -204,8 +236,9 @@ def _manifest(
                 encoding["size"],
                 result.rows,
                 Holdout(result.r2, result.mae),
-                f"models/{models[(algorithm, hardware, target.name)]}",
+                f"models/{model}",
                 target.line,
+                predictor=predictor,
             )
         )
     ranges = encoded.tables and _pair_ranges(encoded.tables["pair"])
@@ -285,7 +318,7 @@ def _pair_ranges(pair: np.ndarray) -> list[tuple[int, int]]:
     ]
 
 
-def _write_atomically(directory: Path, encoded: Encoded, manifest, fitted, models) -> None:
+def _write_atomically(directory: Path, encoded: Encoded, manifest, fitted, models, proofs) -> None:
     """Write into a temporary sibling, then swap it in; the old build goes only on success.
 
     The manifest written last records the hash of every other file, so that a build whose
@@ -293,12 +326,14 @@ def _write_atomically(directory: Path, encoded: Encoded, manifest, fitted, model
     """
     _refuse_to_replace(directory)
     try:
-        _write_and_swap(directory.resolve(), encoded, manifest, fitted, models)
+        _write_and_swap(directory.resolve(), encoded, manifest, fitted, models, proofs)
     except OSError as err:
         raise HadacError(f"cannot write the build {directory}: {err.strerror or err}") from None
 
 
-def _write_and_swap(directory: Path, encoded: Encoded, manifest: Manifest, fitted, models) -> None:
+def _write_and_swap(
+    directory: Path, encoded: Encoded, manifest: Manifest, fitted, models, proofs
+) -> None:
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
     try:
@@ -306,10 +341,13 @@ def _write_and_swap(directory: Path, encoded: Encoded, manifest: Manifest, fitte
         (staging / MODEL_FILE).write_text(encoded.model)
         (staging / DATA_FILE).write_text(jsondata.dumps(encoded.data))
         if encoded.tables is not None:
-            write_tables(staging / TABLES_FILE, encoded.tables)
+            write_npz(staging / TABLES_FILE, encoded.tables)
         (staging / "models").mkdir()
         for key, name in sorted(models.items()):
             joblib.dump(fitted[key].estimator, staging / "models" / name)
+        for name, proof in sorted(proofs.items()):
+            if proof is not None:
+                write_npz(staging / "models" / predictor_file_name(name), proof.arrays)
         model = dataclasses.replace(
             manifest.model,
             sha256=sha256(staging / MODEL_FILE),
@@ -317,7 +355,12 @@ def _write_and_swap(directory: Path, encoded: Encoded, manifest: Manifest, fitte
             tables_sha256=sha256(staging / TABLES_FILE) if encoded.tables is not None else None,
         )
         surrogates = tuple(
-            dataclasses.replace(s, model_sha256=sha256(staging / s.model))
+            dataclasses.replace(
+                s,
+                model_sha256=sha256(staging / s.model),
+                predictor=s.predictor
+                and dataclasses.replace(s.predictor, sha256=sha256(staging / s.predictor.file)),
+            )
             for s in manifest.surrogates
         )
         manifest = dataclasses.replace(manifest, model=model, surrogates=surrogates)

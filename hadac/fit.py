@@ -37,6 +37,8 @@ class Fitted:
     # confidence-bounded constraints (hadac.conformal) and the fit plots of reports.
     holdout_y: np.ndarray | None = None
     holdout_predicted: np.ndarray | None = None
+    # The rows it was fitted on, where its numpy predictor is compared (hadac.predictors).
+    inputs: np.ndarray | None = None
 
 
 MIN_ROWS = 10  # the fewest rows a surrogate is fitted on: 8 to fit a copy, 2 to check it
@@ -59,4 +61,4 @@ def fit(kind: str, args: dict, x: np.ndarray, y: np.ndarray) -> Fitted:
         held = build(args).fit(x_train, y_train).predict(x_test)
         mae = float(mean_absolute_error(y_test, held))
         r2 = float(r2_score(y_test, held)) if np.ptp(y_test) > 0 and x.shape[1] else None
-    return Fitted(build(args).fit(x, y), r2, mae, len(y), y_test, held)
+    return Fitted(build(args).fit(x, y), r2, mae, len(y), y_test, held, x)

@@ -15,7 +15,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 
 # Field names that the JSON spells differently (a Python name cannot hold a `-`).
 _JSON_NAMES = {"scikit_learn": "scikit-learn"}
@@ -173,6 +173,18 @@ class Holdout:
 
 
 @dataclass(frozen=True)
+class PredictorRecord:
+    """A surrogate's numpy predictor (`hadac.predictors`): its estimator's numbers, and
+    whether the compile found it equal to the estimator's `predict`, bit for bit, on every
+    row it compared; only then does the verifier use it instead of the estimator."""
+
+    file: str  # .npz, relative to the build
+    exact: bool
+    rows: int  # how many rows were compared
+    sha256: str = ""
+
+
+@dataclass(frozen=True)
 class SurrogateRecord:
     algorithm: str
     hardware: str
@@ -189,6 +201,7 @@ class SurrogateRecord:
     model: str  # the fitted estimator, relative to the build
     line: int
     model_sha256: str = ""
+    predictor: PredictorRecord | None = None  # None when its kind has none for the estimator
 
 
 @dataclass(frozen=True)

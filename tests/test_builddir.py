@@ -181,6 +181,7 @@ DAMAGES = {
     "an edited data file": ("data.json", lambda p: p.write_text(p.read_text() + " ")),
     "a truncated estimator": ("models/anticipate-laptop-time.joblib", _truncate),
     "a deleted estimator": ("models/anticipate-laptop-time.joblib", Path.unlink),
+    "an edited predictor": ("models/anticipate-laptop-time.npz", _truncate),
     "no models folder": ("models", shutil.rmtree),
 }
 

@@ -1,4 +1,4 @@
-"""hadac's modules import each other without cycles.
+"""hadac's modules import each other without cycles, and the commands import only what they use.
 
 A cycle works only as long as no module in it uses a name of another at import time, and it
 breaks on the day one does; one under `if TYPE_CHECKING:` still ties the two modules'
@@ -11,8 +11,12 @@ not to the module's own packages, which are always loaded before it.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
+import pytest
 from conftest import REPO
 
 PACKAGE = REPO / "hadac"
@@ -107,3 +111,39 @@ def test_the_graph_sees_hadacs_imports():
 def test_no_import_cycles():
     cycle = _cycle(_graph())
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+# Libraries that take from 0.1 s (jinja2) to seconds (scikit-learn) to import.
+HEAVY = ("sklearn", "joblib", "scipy", "pandas", "pint", "matplotlib", "jinja2", "dask")
+
+
+def _imported_by(*args: str) -> set[str]:
+    """The heavy libraries loaded by `hadac ARGS` in a new interpreter (it must succeed)."""
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from hadac.cli import main
+        try:
+            main({list(args)!r})
+        except SystemExit as stop:
+            assert stop.code in (0, None), stop.code
+        print(" ".join(sorted({{name.split(".")[0] for name in sys.modules}})))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, check=True
+    )
+    return set(done.stdout.split()) & set(HEAVY)
+
+
+def test_help_imports_no_heavy_library():
+    assert _imported_by("--help") == set()
+
+
+@pytest.mark.requires_solver("gecode")
+def test_solving_a_build_whose_predictors_are_exact_imports_no_heavy_library(builds):
+    """The answer is verified by numpy predictors, not by unpickling scikit-learn's models."""
+    manifest = builds["tiny"].manifest
+    assert all(s.predictor is not None and s.predictor.exact for s in manifest.surrogates)
+    directory = str(builds["tiny"].directory)
+    assert _imported_by("solve", directory, "--solver", "gecode") == set()

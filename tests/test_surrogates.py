@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from conftest import REPO
 
-from hadac import fit, surrogates
+from hadac import fit, predictors, surrogates
 from hadac.problem import ParamDomain
 
 KINDS = list(surrogates.KINDS.values())
@@ -59,3 +59,27 @@ def test_mip_encoding_has_what_the_model_reads(kind, data):
     low, high = encoded["bounds"]
     predicted = estimator.predict(data[0])
     assert low - 1e-9 <= predicted.min() and predicted.max() <= high + 1e-9
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.name)
+def test_numpy_predictor_is_predict_to_the_bit(kind, data):
+    """On the training rows, on a grid wider than them (thresholds crossed from both sides,
+    values off the domain) and on single rows, as the verifier predicts."""
+    x, y = data
+    estimator = fit.fit(kind.name, kind.example, x, y).estimator
+    arrays = kind.arrays(estimator)
+    assert arrays is not None, f"{kind.name} has no numpy predictor"
+    a, b = np.meshgrid(np.arange(0.0, 14.0, 0.5), np.linspace(-0.2, 1.2, 57), indexing="ij")
+    for rows in (x, np.column_stack([a.ravel(), b.ravel()]), x[:1], x[-1:]):
+        expected, got = estimator.predict(rows), kind.predict(arrays, rows)
+        assert got.dtype == expected.dtype == np.float64
+        assert got.tobytes() == expected.tobytes()
+    proof = predictors.prove(kind.name, estimator, x)
+    assert proof is not None and proof.exact and proof.rows == len(x)
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.name)
+def test_an_estimator_of_another_kind_has_no_numpy_predictor(kind, data):
+    other = next(k for k in KINDS if k.estimator_type != kind.estimator_type)
+    estimator = fit.fit(other.name, other.example, *data).estimator
+    assert kind.arrays(estimator) is None

@@ -1,10 +1,13 @@
-"""What every surrogate kind declares: its arguments, its estimator, its MIP encoding.
+"""What every surrogate kind declares: its arguments, its estimator, its MIP encoding and
+its numpy predictor.
 
 A kind is one class with one instance in the registry (`hadac.surrogates.KINDS`). The
 checker validates a spec's `~ kind(...)` against `args`, `hadac.fit` builds and fits
 `estimator(args)`, and the MIP model encodes the fitted estimator with `encode_mip` and
-includes `templates/mip/<template>`. Keeping all of it in the kind's module means a new kind
-needs no change to the checker, the fitter or the encoder.
+includes `templates/mip/<template>`. `arrays` and `predict` repeat scikit-learn's `predict`
+with numpy alone, so that verifying an answer need not import scikit-learn
+(`hadac.predictors` proves them equal at compile time). Keeping all of it in the kind's
+module means a new kind needs no change to the checker, the fitter or the encoder.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from hadac.domains import ParamDomain
 from hadac.errors import Reporter
 
 if TYPE_CHECKING:  # scikit-learn is imported where an estimator is built or read
+    import numpy as np
     from sklearn.base import RegressorMixin
 
 
@@ -83,6 +87,19 @@ class Kind:
         surrogate's id), `bounds` (low, high of y over the domains) and `size` (binaries and
         constraints), plus whatever the template reads.
         """
+        raise NotImplementedError
+
+    def arrays(self, estimator: Any) -> dict[str, np.ndarray] | None:
+        """The numbers `predict` needs of the fitted `estimator`, saved in the build; None
+        when this kind has no numpy predictor for it (the estimator is not one it built, or
+        it holds a step `predict` does not repeat), so that it is verified by scikit-learn.
+        """
+        return None
+
+    def predict(self, arrays: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+        """What the estimator's `predict` gives on the rows of `x` (the inputs in declared
+        column order, float64), computed from `arrays` with the operations scikit-learn
+        runs, in its order, so that the result is the same to the bit."""
         raise NotImplementedError
 
     def owns(self, estimator: Any) -> bool:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from hadac.surrogates.base import Arg
 from hadac.surrogates.leaves import LeafKind
 
@@ -38,3 +40,20 @@ class Boosted(LeafKind):
     def ensemble(self, estimator: GradientBoostingRegressor) -> tuple[list, float, float]:
         trees = [row[0] for row in estimator.estimators_]
         return trees, float(estimator.init_.constant_[0][0]), float(estimator.learning_rate)
+
+    def combination(self, estimator: GradientBoostingRegressor) -> dict[str, np.ndarray] | None:
+        init = getattr(estimator.init_, "constant_", None)
+        if type(estimator.init_).__name__ != "DummyRegressor" or np.size(init) != 1:
+            return None  # another initial estimator than the mean: left to scikit-learn
+        return {
+            "init": np.asarray(init, dtype=np.float64).reshape(()),
+            "learning_rate": np.asarray(estimator.learning_rate, dtype=np.float64),
+        }
+
+    def combine(self, values: np.ndarray, arrays: dict[str, np.ndarray]) -> np.ndarray:
+        # As `predict_stages`: the initial constant, then learning_rate * the leaf value of
+        # each stage added in turn.
+        total = np.full(len(values), arrays["init"])
+        for column in values.T:
+            total += arrays["learning_rate"] * column
+        return total

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from hadac.surrogates.base import Arg
 from hadac.surrogates.leaves import LeafKind
 
@@ -32,3 +34,12 @@ class Forest(LeafKind):
 
     def ensemble(self, estimator: RandomForestRegressor) -> tuple[list, float, float]:
         return list(estimator.estimators_), 0.0, 1.0 / len(estimator.estimators_)
+
+    def combine(self, values: np.ndarray, arrays: dict[str, np.ndarray]) -> np.ndarray:
+        # As `ForestRegressor.predict`: the trees' predictions added one by one to zeros,
+        # then divided by their count (not a pairwise sum, not a multiplication by 1/N).
+        total = np.zeros(len(values))
+        for column in values.T:
+            total += column
+        total /= values.shape[1]
+        return total

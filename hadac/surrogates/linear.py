@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from hadac.domains import ParamDomain
 from hadac.surrogates.base import Kind
 
@@ -33,6 +35,17 @@ class Linear(Kind):
         from sklearn.linear_model import LinearRegression
 
         return LinearRegression()  # deterministic: nothing to seed
+
+    def arrays(self, estimator: Any) -> dict[str, np.ndarray] | None:
+        if not self.owns(estimator) or np.ndim(estimator.coef_) != 1:
+            return None
+        return {
+            "coef": np.array(estimator.coef_, dtype=np.float64),
+            "intercept": np.asarray(estimator.intercept_, dtype=np.float64).reshape(()),
+        }
+
+    def predict(self, arrays: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+        return x @ arrays["coef"] + arrays["intercept"]  # as `LinearModel._decision_function`
 
     def encode_mip(self, estimator: LinearRegression, params: tuple[ParamDomain, ...]) -> dict:
         coefs = [float(c) for c in estimator.coef_]

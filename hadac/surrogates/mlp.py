@@ -36,6 +36,26 @@ def _unpack(estimator: TransformedTargetRegressor) -> tuple:
     )
 
 
+def _repeatable(estimator: TransformedTargetRegressor) -> bool:
+    """Whether the fitted network is the one `MLP.predict` repeats: two scaling steps around
+    a ReLU network with one output, and nothing else in the pipeline."""
+    pipeline = estimator.regressor_
+    scaler, network = pipeline.named_steps.get("scale"), pipeline.named_steps.get("mlp")
+    target = estimator.transformer_
+    return (
+        [name for name, _ in pipeline.steps] == ["scale", "mlp"]
+        and all(
+            type(s).__name__ == "StandardScaler" and s.with_mean and s.with_std
+            for s in (scaler, target)
+        )
+        and network.activation == "relu"
+        and network.out_activation_ == "identity"
+        and network.n_outputs_ == 1
+        and estimator.func is None
+        and estimator.inverse_func is None
+    )
+
+
 PAD = 1e-9  # relative to the size of a neuron's terms
 
 
@@ -73,6 +93,38 @@ class MLP(Kind):
             regressor=Pipeline([("scale", StandardScaler()), ("mlp", network)]),
             transformer=StandardScaler(),
         )
+
+    def arrays(self, estimator: Any) -> dict[str, np.ndarray] | None:
+        if not self.owns(estimator) or not _repeatable(estimator):
+            return None
+        x_mean, x_scale, weights, biases, y_mean, y_scale = _unpack(estimator)
+        out = {
+            "x_mean": np.array(x_mean, dtype=np.float64),
+            "x_scale": np.array(x_scale, dtype=np.float64),
+            "y_mean": np.array(estimator.transformer_.mean_, dtype=np.float64),
+            "y_scale": np.array(estimator.transformer_.scale_, dtype=np.float64),
+        }
+        for i, (w, b) in enumerate(zip(weights, biases, strict=True)):
+            out[f"W{i}"] = np.array(w, dtype=np.float64)
+            out[f"B{i}"] = np.array(b, dtype=np.float64)
+        return out
+
+    def predict(self, arrays: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+        # StandardScaler.transform, MLPRegressor._forward_pass_fast, then the target
+        # scaler's inverse_transform, step by step as scikit-learn runs them.
+        z = np.array(x, dtype=np.float64)
+        z -= arrays["x_mean"]
+        z /= arrays["x_scale"]
+        layers = sum(1 for name in arrays if name.startswith("W"))
+        for i in range(layers):
+            z = z @ arrays[f"W{i}"]
+            z += arrays[f"B{i}"]
+            if i != layers - 1:
+                np.maximum(z, 0, out=z)
+        y = z.ravel().reshape(-1, 1).copy()
+        y *= arrays["y_scale"]
+        y += arrays["y_mean"]
+        return y.squeeze(axis=1)
 
     def encode_mip(
         self, estimator: TransformedTargetRegressor, params: tuple[ParamDomain, ...]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from hadac.surrogates.base import Arg
 from hadac.surrogates.leaves import LeafKind
 
@@ -24,3 +26,6 @@ class Tree(LeafKind):
 
     def ensemble(self, estimator: DecisionTreeRegressor) -> tuple[list, float, float]:
         return [estimator], 0.0, 1.0
+
+    def combine(self, values: np.ndarray, arrays: dict[str, np.ndarray]) -> np.ndarray:
+        return values[:, 0].copy()  # `predict` is the value of the leaf reached
