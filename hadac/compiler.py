@@ -131,14 +131,13 @@ def prove_all(
     """Each estimator's numpy predictor, compared with its `predict` on its training rows and
     over its algorithm's params, once per model file (location entries share theirs)."""
     kinds = {t.name: t.kind for t in problem.targets}
+    points = {a.name: predictors.points(a.params) for a in problem.algorithms}
     proofs: dict[str, predictors.Proof | None] = {}
     for key, name in models.items():
         if name not in proofs:
             algorithm, _, target = key
             result = fitted[key]
-            rows = np.concatenate(
-                [result.inputs, predictors.points(problem.algorithm(algorithm).params)]
-            )
+            rows = np.concatenate([result.inputs, points[algorithm]])
             proofs[name] = predictors.prove(kinds[target], result.estimator, rows)
     return proofs
 
