@@ -23,7 +23,7 @@ from hadac import ast
 from hadac.errors import HadacError, Reporter
 from hadac.manifest import CarbonRecord
 from hadac.problem import HardwareInfo, Pair
-from hadac.units import factor, names_in, parse_unit
+from hadac.units import factor, import_pint, names_in, parse_unit
 
 if TYPE_CHECKING:
     import pint
@@ -183,7 +183,7 @@ def _override(written: ast.Attribute, reporter) -> float | None:
 
 
 def _compatible(given: pint.Unit) -> bool:
-    import pint
+    pint = import_pint()
 
     try:
         factor(given, unit())

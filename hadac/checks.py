@@ -7,16 +7,14 @@ errors at once.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import math
-import warnings
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-from hadac import ast, benchspec, carbon, conformal, fit, solvers, surrogates
+from hadac import ast, benchspec, carbon, conformal, datafile, fit, solvers, surrogates
+from hadac.datafile import Table
 from hadac.errors import Reporter
 from hadac.lets import lower_lets
 from hadac.parser import parse_file
@@ -86,13 +84,13 @@ def _enough_to_calibrate(spec: ast.Spec, bounds, pairs, targets, reporter: Repor
         need = conformal.rows_needed((1.0 - bound.confidence) / max(1, terms))
         constraint = next(c for c in spec.constraints if c.pos.line == bound.line)
         for pair in pairs:
-            holdout = math.ceil(fit.HOLDOUT * len(pair.frame))
+            holdout = math.ceil(fit.HOLDOUT * len(pair.table))
             if holdout < need:
                 reporter.error(
                     constraint.confidence_pos or constraint.pos,
                     f"confidence {bound.confidence:g} needs at least {need} holdout rows per pair"
                     f" ({fit.HOLDOUT:g} of the data); {pair.algorithm} on {pair.hardware} has"
-                    f" {holdout} of {len(pair.frame)} rows",
+                    f" {holdout} of {len(pair.table)} rows",
                     len(f"{bound.confidence:g}"),
                 )
                 break
@@ -410,96 +408,37 @@ def _pairs(spec, algorithms, targets, reporter) -> list[Pair]:
                     len(binding.path) + 2,
                 )
                 continue
-            frame = _read_data(path, binding, info, targets, reporter)
-            if frame is not None:
-                pairs.append(Pair(algorithm.name, binding.hardware, path, frame, binding.pos.line))
+            table = _read_data(path, binding, info, targets, reporter)
+            if table is not None:
+                pairs.append(Pair(algorithm.name, binding.hardware, path, table, binding.pos.line))
     return pairs
 
 
-def _read_data(path: Path, binding, info: AlgorithmInfo, targets, reporter) -> pd.DataFrame | None:
+def _read_data(path: Path, binding, info: AlgorithmInfo, targets, reporter) -> Table | None:
     """The used columns of one data file, all numeric; reports file, row and column otherwise."""
     shown = Path(binding.path)
     if not path.is_file():
         reporter.error(binding.path_pos, _not_a_file(binding.path, path), len(binding.path) + 2)
         return None
-    duplicated = _duplicated_columns(path)
-    if duplicated:
-        for name, positions in duplicated.items():
-            where = ", ".join(map(str, positions))
-            reporter.data_error(
-                path,
-                1,
-                name,
-                f"the header names this column {len(positions)} times (columns {where})",
-            )
-        return None
-    try:
-        with warnings.catch_warnings():
-            # index_col=False: rows longer than the header must not silently shift into an index
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, index_col=False)
-    except pd.errors.EmptyDataError:
-        reporter.data_error(
-            path, None, None, "the file is empty; expected a header row of column names"
-        )
-        return None
-    except (pd.errors.ParserWarning, pd.errors.ParserError) as err:
-        row = _long_row(path)
-        if row is None and isinstance(err, pd.errors.ParserError):
-            reporter.data_error(path, None, None, f"cannot read CSV: {str(err).strip()}")
-        else:
-            what = "this row has" if row else "some rows have"
-            reporter.data_error(
-                path, row, None, f"{what} more fields than the header (a stray comma?)"
-            )
-        return None
-    except (UnicodeDecodeError, OSError) as err:
-        reporter.data_error(path, None, None, f"cannot read CSV: {str(err).strip()}")
-        return None
-    frame, lines = _without_error_rows(path, frame, reporter)
-    if frame is None:
+    text = datafile.read_csv(path, reporter)
+    if text is None:
         return None
     columns = [p.name for p in info.params] + [t.column for t in targets]
-    missing = [c for c in dict.fromkeys(columns) if c not in frame.columns]
+    missing = [c for c in dict.fromkeys(columns) if c not in text.header]
     for column in missing:
         reporter.error(
             binding.path_pos,
-            f'{shown} has no column "{column}" (it has: {", ".join(frame.columns)})',
+            f'{shown} has no column "{column}" (it has: {", ".join(text.header)})',
             len(binding.path) + 2,
         )
     if missing:
         return None
-    if frame.empty:
-        reporter.data_error(path, None, None, "the file has a header but no rows")
+    table = text.numbers(columns, reporter)
+    if table is None:
         return None
-    out = {}
-    for column in dict.fromkeys(columns):
-        text = frame[column].str.strip()
-        values = pd.to_numeric(text, errors="coerce")
-        bad = values.isna() | ~np.isfinite(values.to_numpy(dtype=float, na_value=np.nan))
-        if bad.any():
-            first = int(np.flatnonzero(bad.to_numpy())[0])
-            more = int(bad.sum()) - 1
-            value = text.iloc[first]
-            if value == "":
-                what = "empty value; expected a number"
-            elif np.isnan(values.iloc[first]) and value.lower() not in ("nan", "-nan", "+nan"):
-                what = f"expected a number, got {value!r}"
-            else:
-                what = f"expected a finite number, got {value!r}"
-            tail = (
-                f" ({more} more bad {'row' if more == 1 else 'rows'} in this column)"
-                if more
-                else ""
-            )
-            reporter.data_error(path, int(lines[first]), column, what + tail)
-            continue
-        out[column] = values.to_numpy(dtype=float)
-    if len(out) != len(dict.fromkeys(columns)):
-        return None
-    frame = pd.DataFrame(out)
+    lines = table.lines
     for param in info.params:
-        column = frame[param.name].to_numpy()
+        column = table[param.name]
         outside = ~_inside(column, param)
         if outside.any():
             first = int(np.flatnonzero(outside)[0])
@@ -519,8 +458,8 @@ def _read_data(path: Path, binding, info: AlgorithmInfo, targets, reporter) -> p
         )
         return None
     for param in info.params:
-        _warn_if_partly_covered(frame[param.name].to_numpy(), param, binding, reporter)
-    return frame
+        _warn_if_partly_covered(table[param.name], param, binding, reporter)
+    return table
 
 
 def _warn_if_partly_covered(column: np.ndarray, param, binding, reporter) -> None:
@@ -542,25 +481,6 @@ def _warn_if_partly_covered(column: np.ndarray, param, binding, reporter) -> Non
         )
 
 
-def _without_error_rows(path: Path, frame: pd.DataFrame, reporter) -> tuple:
-    """Rows whose `error` column is filled (failed runs written by `hadac bench`) left out,
-    with a warning; and the file line number of each row kept."""
-    lines = np.arange(len(frame)) + 2
-    if "error" not in frame.columns:
-        return frame, lines
-    failed = (frame["error"].str.strip() != "").to_numpy()
-    if not failed.any():
-        return frame, lines
-    first = int(lines[failed][0])
-    if failed.all():
-        reporter.data_error(path, first, "error", "every row records a failed run")
-        return None, lines
-    reporter.data_warning(
-        path, first, "error", f"{_rows(int(failed.sum()))} of failed runs left out"
-    )
-    return frame[~failed].reset_index(drop=True), lines[~failed]
-
-
 def _not_a_file(written: str, path: Path) -> str:
     """Why a data path cannot be read, in the words of what is there."""
     if written == "":
@@ -570,31 +490,6 @@ def _not_a_file(written: str, path: Path) -> str:
     if path.exists():
         return f"data file path is not a regular file (a device, pipe or socket): {path}"
     return f"data file not found: {path}"
-
-
-def _duplicated_columns(path: Path) -> dict[str, list[int]]:
-    """Header names given more than once, with their 1-based positions; pandas would
-    silently keep the first and rename the others."""
-    try:
-        with path.open(newline="", encoding="utf-8") as file:
-            header = next(csv.reader(file), [])
-    except (csv.Error, OSError, UnicodeDecodeError):
-        return {}  # reading the file as CSV reports it
-    positions: dict[str, list[int]] = {}
-    for index, name in enumerate(header, start=1):
-        positions.setdefault(name.strip(), []).append(index)
-    return {name: where for name, where in positions.items() if len(where) > 1}
-
-
-def _long_row(path: Path) -> int | None:
-    """The line number of the first row with more fields than the header, if csv finds one."""
-    try:
-        with path.open(newline="", encoding="utf-8") as file:
-            reader = csv.reader(file)
-            width = len(next(reader, []))
-            return next((reader.line_num for row in reader if len(row) > width), None)
-    except (csv.Error, OSError, UnicodeDecodeError):
-        return None
 
 
 def _show(value: float) -> str:

@@ -90,14 +90,14 @@ def fit_all(problem: Problem, reporter: Reporter) -> dict[tuple[str, str, str], 
         warnings.simplefilter("ignore")  # e.g. MLP convergence; holdout metrics tell the story
         for pair in problem.pairs:
             inputs = [p.name for p in problem.algorithm(pair.algorithm).params]
-            x = pair.frame[inputs].to_numpy(dtype=float).reshape(len(pair.frame), len(inputs))
+            x = pair.table.matrix(inputs)
             declared = carbon.catalogue_name(problem.hardware_info(pair.hardware))
             for target in problem.targets:
                 key = (pair.algorithm, declared, target.name)
                 if key in shared:
                     fitted[(pair.algorithm, pair.hardware, target.name)] = shared[key]
                     continue
-                y = pair.frame[target.column].to_numpy(dtype=float)
+                y = pair.table[target.column]
                 result = shared[key] = fit.fit(target.kind, target.args, x, y)
                 fitted[(pair.algorithm, pair.hardware, target.name)] = result
                 if result.r2 is not None and result.r2 < R2_WARNING:
@@ -254,7 +254,7 @@ def _manifest(
                 p.hardware,
                 os.path.relpath(p.data_path, spec.path.parent.resolve()),
                 sha256(p.data_path),
-                len(p.frame),
+                len(p.table),
             )
             for p in problem.pairs
         ),

@@ -15,11 +15,11 @@ import numpy as np
 
 from hadac import ast
 from hadac.benchspec import BenchSetup
+from hadac.datafile import Table
 from hadac.domains import ParamDomain
 from hadac.units import Lowered, pretty
 
 if TYPE_CHECKING:
-    import pandas as pd
     import pint
 
 
@@ -54,7 +54,7 @@ class Pair:
     algorithm: str
     hardware: str
     data_path: Path
-    frame: pd.DataFrame
+    table: Table  # the columns the surrogates use
     line: int
 
 

@@ -21,11 +21,32 @@ if TYPE_CHECKING:  # pint is imported when a unit is first parsed: evaluating ne
     import pint
 
 
+def import_pint():
+    """pint, imported without its support for dask arrays.
+
+    pint imports dask at its own import whenever dask is installed (hadac's `bench` extra
+    installs it for `--scheduler`), which costs every command about 0.2 s; hadac never puts
+    quantities in dask arrays. While pint is first imported, dask is marked as absent, so
+    pint's `find_spec("dask")` finds nothing; a later `import dask` works as usual.
+    """
+    import sys
+
+    if "pint" in sys.modules or "dask" in sys.modules:
+        import pint
+
+        return pint
+    sys.modules["dask"] = None  # type: ignore[assignment]
+    try:
+        import pint
+    finally:
+        del sys.modules["dask"]
+    return pint
+
+
 @cache
 def registry() -> pint.UnitRegistry:
     """pint's registry plus currencies (each its own dimension: no exchange rates)."""
-    import pint
-
+    pint = import_pint()
     ureg = pint.UnitRegistry(cache_folder=":auto:")  # parsed definitions kept between runs
     ureg.define("EUR = [currency_eur]")
     ureg.define("USD = [currency_usd]")
@@ -34,7 +55,7 @@ def registry() -> pint.UnitRegistry:
 
 def parse_unit(text: str) -> pint.Unit:
     """A pint unit from its text; `ValueError` naming the text when pint does not know it."""
-    import pint
+    pint = import_pint()
 
     try:
         unit = registry().parse_units(text)
@@ -248,7 +269,7 @@ class Typer:
             lowered = fold(expr.op, left[0], right[0])
             if unit is None:
                 return lowered, None
-            import pint
+            pint = import_pint()
 
             try:
                 simple = registry().Quantity(1.0, unit).to_reduced_units()
@@ -301,7 +322,7 @@ class Typer:
 
 def _linear(unit: pint.Unit) -> bool:
     """Whether converting `unit` is a plain factor: not degC or degF (offset), not dB (log)."""
-    import pint
+    pint = import_pint()
 
     try:
         return registry().Quantity(0.0, unit).to_base_units().magnitude == 0.0

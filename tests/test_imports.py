@@ -147,3 +147,8 @@ def test_solving_a_build_whose_predictors_are_exact_imports_no_heavy_library(bui
     assert all(s.predictor is not None and s.predictor.exact for s in manifest.surrogates)
     directory = str(builds["tiny"].directory)
     assert _imported_by("solve", directory, "--solver", "gecode") == set()
+
+
+def test_checking_a_spec_reads_its_data_without_pandas_or_dask():
+    """`check` parses, checks units (pint) and reads the CSVs with the standard library."""
+    assert _imported_by("check", "specs/tiny.hada") == {"pint", "scipy"}
