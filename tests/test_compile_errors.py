@@ -57,8 +57,6 @@ def _rows() -> str:
 
 
 A_CSV = _rows()
-# A program without params: every row is one run of it.
-FIXED_CSV = "t,c\n" + "".join(f"{3 + k % 4},{7 + k % 3}\n" for k in range(20))
 
 
 def edit(*changes: tuple[str, str], append: str = "") -> str:
@@ -90,14 +88,6 @@ CASES = [
         "hadac: error: spec.hada:11: 'constraint time / cost <= 3 s/EUR' contains a division by"
         " a target, which a MIP solver cannot take; give every param a finite domain so hadac"
         " can enumerate, or use table encodings\n",
-    ),
-    Case(
-        "mip-algorithm-without-params",
-        edit(CONTINUOUS, ("}\ntarget", '}\nalgorithm fixed {\n  data hw = "b.csv"\n}\ntarget')),
-        "hadac: error: spec.hada:8: algorithm 'fixed' has no params, which the enumerated model"
-        " handles but the MIP model does not yet; give every param a finite domain and drop"
-        " `encoding = structure`, so that hadac enumerates\n",
-        files={"b.csv": FIXED_CSV},
     ),
     # ---- tables ----
     Case(

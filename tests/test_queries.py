@@ -138,13 +138,36 @@ def test_mip_build_answers_random_queries(structure):
     answers_equal_enumeration(structure, REPO / "specs" / "structure.hada", {"cbc": QUERIES_MIP})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bundled HiGHS 1.15.1 proves a worse optimum on query 1 (maximize memory: 197.7 MB,"
-    " where contingency on server with nTraces = 32 gives 199.2 MB and meets every bound;"
-    " the same model finds it once nTraces is fixed)",
-)
 @pytest.mark.requires_solver("highs")
 def test_mip_build_answers_random_queries_with_highs(structure):
     count = max(2, QUERIES_MIP // 3)
     answers_equal_enumeration(structure, REPO / "specs" / "structure.hada", {"highs": count})
+
+
+@pytest.mark.requires_solver("cbc")
+def test_mip_build_with_an_algorithm_without_params(tmp_path):
+    """A program without params is one row of a table in the MIP model, next to encoded
+    surrogates of the others; maximising is where a wrong pair would show."""
+    rng = np.random.default_rng(3)
+    for hardware, time, memory, emissions in (
+        ("laptop", 25.0, 150.0, 3e-4),
+        ("server", 9.0, 185.0, 5e-4),
+    ):
+        rows = ["instance,time(sec),sol(keuro),memAvg(MB),energy(kWh),CO2e(kg)"]
+        for i in range(20):
+            u = rng.uniform(0.9, 1.1, 4)
+            rows.append(
+                f"{i},{time * u[0]:.4f},{300 + 30 * u[1] - 27:.3f},{memory * u[2]:.3f},0.001,"
+                f"{emissions * u[3]:.6g}"
+            )
+        (tmp_path / f"fixed_{hardware}.csv").write_text("\n".join(rows) + "\n")
+    spec = (REPO / "specs" / "structure.hada").read_text().replace('"data/', f'"{REPO}/specs/data/')
+    fixed = (
+        f'algorithm fixed {{\n  data laptop = "{tmp_path}/fixed_laptop.csv"\n'
+        f'  data server = "{tmp_path}/fixed_server.csv"\n}}\n\ntarget time'
+    )
+    path = tmp_path / "fixed.hada"
+    path.write_text(spec.replace("target time", fixed, 1))
+    build = BuildDir(compile_spec(path, tmp_path / "build").directory)
+    assert build.manifest.model.shape == "mip"
+    answers_equal_enumeration(build, path, {"cbc": 12})

@@ -27,7 +27,10 @@ TABLE_LIMIT = 10_000  # points of an algorithm's domain up to which a surrogate 
 
 
 def encoding_for(problem: Problem, target, algorithm: AlgorithmInfo) -> str:
-    """The target's requested encoding, else a table for a small domain, else its structure."""
+    """The target's requested encoding, else a table for a small domain, else its structure.
+    An algorithm without params has one value per target, a table of one row."""
+    if not algorithm.params:
+        return "table"
     finite = all(p.finite for p in algorithm.params)
     points = math.prod(len(p.values) for p in algorithm.params) if finite else math.inf
     wanted = target.encoding

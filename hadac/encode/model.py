@@ -13,7 +13,6 @@ from hadac.encode import names
 from hadac.encode.quantities import Definition, definitions, quantity_of
 from hadac.encode.render import render, render_mip
 from hadac.encode.tables import build_tables
-from hadac.errors import HadacError
 from hadac.manifest import ConstraintRecord, ObjectiveRecord, PairMargin, QuantityRecord
 from hadac.problem import Problem
 from hadac.units import pretty, to_json
@@ -54,15 +53,6 @@ def encode(problem: Problem, fitted: dict, models: dict, data_file: str) -> Enco
     wanted = definitions(problem)
     if shape_for(problem) == "enumerated":
         return _enumerated(problem, fitted, models, data_file, wanted)
-    fixed = next((a for a in problem.algorithms if not a.params), None)
-    if fixed is not None:
-        # Measured: COIN-BC and HiGHS both returned a worse pair as OPTIMAL when maximizing
-        # over such a model, so hadac does not offer one rather than risk a wrong answer.
-        raise HadacError(
-            f"{problem.spec.path}:{fixed.line}: algorithm '{fixed.name}' has no params, which"
-            " the enumerated model handles but the MIP model does not yet; give every param"
-            " a finite domain and drop `encoding = structure`, so that hadac enumerates"
-        )
     return _mip(problem, fitted, models, data_file, wanted)
 
 

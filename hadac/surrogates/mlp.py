@@ -161,6 +161,7 @@ class MLP(Kind):
                     "B": b.tolist(),
                     "L": pre_low.tolist(),
                     "U": pre_high.tolist(),
+                    "pad": pad.tolist(),
                     "last": last,
                 }
             )
