@@ -76,23 +76,20 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print one JS
 
 
 class Seconds(click.ParamType):
-    """A time limit: a finite number of seconds from 1 ms (MiniZinc counts milliseconds, so
-    less would mean no limit at all) to a million (about 11 days)."""
+    """A time limit in seconds, within `hadac.api.TIME_LIMITS`."""
 
     name = "SECONDS"
-    LOW, HIGH = 0.001, 1e6
 
     def convert(self, value, param, ctx) -> float:
+        from hadac.api import time_limit_problem
+
         try:
             seconds = float(value)
         except (TypeError, ValueError):
             self.fail(f"{value!r} is not a number of seconds", param, ctx)
-        if not self.LOW <= seconds <= self.HIGH:  # also false for nan
-            self.fail(
-                f"{value!r} is not a time limit: give seconds from {self.LOW} to {self.HIGH:.0f}",
-                param,
-                ctx,
-            )
+        problem = time_limit_problem(seconds, repr(value))
+        if problem is not None:
+            self.fail(problem, param, ctx)
         return seconds
 
 
@@ -148,17 +145,19 @@ def _compile(spec: Path, output: Path | None, location: str | None = None):
     return build
 
 
-def _compile_or_reuse(spec: Path, output: Path | None, location: str | None):
-    """The spec's build, compiled only when the one in place is missing or out of date."""
-    from hadac.compiler import compile_or_reuse
+def _load(target: Path, output: Path | None, location: str | None):
+    """The study of a spec (compiled when its build is missing or out of date) or of a build
+    directory, with the compile's warnings printed."""
+    from hadac.api import load
 
-    with err.status(f"compiling {spec}", spinner="dots"):
-        build, compiled = compile_or_reuse(spec, output, location)
-    if compiled is not None:
-        _print_diagnostics(compiled.warnings)
+    doing = f"opening {target}" if target.is_dir() else f"compiling {target}"
+    with err.status(doing, spinner="dots"):
+        study = load(target, output, location)
+    if study.compiled is not None:
+        _print_diagnostics(study.compiled.warnings)
     else:
-        _print_recorded_warnings(build.manifest.warnings)
-    return build, compiled
+        _print_recorded_warnings(study.manifest.warnings)
+    return study
 
 
 def _print_recorded_warnings(warnings: list[str]) -> None:
@@ -318,30 +317,16 @@ def solve(
 
     --constraint, --drop-constraint, --minimize and --maximize ask the build another
     question without compiling again."""
-    from hadac.builddir import BuildDir
-    from hadac.query import Query, what_if
-    from hadac.solve import solve_build
+    from hadac.query import FLAGS
 
     ctx.meta["json"] = as_json
-    compile_seconds = None
-    if target.is_dir():
-        if location:
-            raise click.UsageError("--location needs the spec (it recompiles), not a build dir")
-        build = BuildDir(target)
-        stale = build.changes()
-        if stale:
-            raise HadacError(
-                f"the build {target} is out of date: {'; '.join(stale)}; compile again"
-                f" (hadac compile {build.spec_path}) or solve the spec itself"
-            )
-    else:
-        build, compiled = _compile_or_reuse(target, output, location)
-        compile_seconds = compiled.seconds if compiled else None
-    manifest = build.manifest
-    query = what_if(manifest, Query.of_spec(manifest), constraints, minimize, maximize, drops)
-    solver = solver or manifest.solver or solver_table.DEFAULT
-    with err.status(f"solving with {solver}", spinner="dots"):
-        answer = solve_build(build, solver, time_limit, compile_seconds, query)
+    if target.is_dir() and location:
+        raise click.UsageError("--location needs the spec (it recompiles), not a build dir")
+    study = _load(target, output, location)
+    query = study.query(minimize, maximize, constraints, drops, names=FLAGS)
+    chosen = study.solver(solver)
+    with err.status(f"solving with {chosen}", spinner="dots"):
+        answer = study.answer(query, chosen, time_limit)
     if as_json:
         _emit_json(answer.to_json())
     else:
@@ -435,13 +420,11 @@ def pareto(
     from hadac import pareto as fronts
 
     ctx.meta["json"] = as_json
-    names = [name.strip() for name in objectives.split(",")]
-    with err.status(f"tracing the front of {' and '.join(names)}", spinner="dots"):
-        front, warnings, directory = fronts.compute(
-            spec, names, points, solver, time_limit, location, output
-        )
+    study = _load(spec, output / "build" if output else None, location)
+    directory = output or study.build.directory.with_name(study.build.directory.name + "-pareto")
+    with err.status(f"tracing the front of {objectives}", spinner="dots"):
+        front = study.pareto(objectives, points, solver, time_limit)
         csv_path, png_path = fronts.write(front, directory)
-    _print_diagnostics(warnings)
     if as_json:
         files = {"csv": str(csv_path), "png": str(png_path)}
         _emit_json({"format_version": FORMAT_VERSION, **front.to_json(), "files": files})
