@@ -85,6 +85,12 @@ class Front:
     def sorted(self) -> list[FrontPoint]:
         return sorted(self.points, key=lambda p: (p.first, p.second))
 
+    def _repr_html_(self) -> str:
+        """A notebook shows the front drawn and as a table (`hadac.notebook`)."""
+        from hadac.notebook import front_html
+
+        return front_html(self)
+
     def to_json(self) -> dict:
         return {
             "objectives": [{"name": a.name, "unit": a.unit} for a in (self.first, self.second)],
