@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import hadac.solvers as solver_table
+from hadac import carbon
 from hadac.builddir import BuildDir
 from hadac.errors import Diagnostic, HadacError
 from hadac.query import FIELDS, Names, Query, what_if
@@ -123,6 +124,12 @@ class Study:
                     "a location needs the spec (it compiles again); this study was opened"
                     f" from the build directory {self.build.directory}",
                     Path("location"),
+                )
+            )
+        if not carbon.is_code(location):
+            raise HadacError(
+                Diagnostic(
+                    f"'{location}' is not an ISO 3166 alpha-3 code like FRA", Path("location")
                 )
             )
         with self._lock:

@@ -574,6 +574,45 @@ def bench(
 
 
 @main.command()
+@click.argument("targets", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="Solves at once; later requests wait their turn.",
+)
+@click.option(
+    "--max-time-limit",
+    type=Seconds(),
+    default=60.0,
+    show_default=True,
+    help="The most seconds a request may ask per solve (10 s when it asks none).",
+)
+def serve(targets: tuple[Path, ...], host: str, port: int, workers: int, max_time_limit):
+    """Serve the studies of TARGETS (specs, compiled first, or build directories) as a REST
+    API: GET /api/studies, GET /api/studies/NAME, POST /api/studies/NAME/solve and
+    /pareto with the flags of `hadac solve` and `hadac pareto` as JSON fields. The schema
+    is at /openapi.json and its page at /docs."""
+    try:
+        import uvicorn
+
+        from hadac.server import create_app
+    except ImportError as missing:
+        raise HadacError(
+            f"hadac serve needs {missing.name}: install hadac with its serve extra"
+            " (pip install 'hadac[serve]')"
+        ) from None
+    studies = [_load(target, None, None) for target in targets]
+    app = create_app(studies, workers, max_time_limit)
+    names = ", ".join(study.name for study in studies)
+    err.print(f"serving {names} on http://{host}:{port}/api/studies", markup=False)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+@main.command()
 @json_option
 def solvers(as_json: bool) -> None:
     """List hadac's solvers: version and where each runs, or why not."""
