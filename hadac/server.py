@@ -256,6 +256,12 @@ def create_app(studies: list[Study], workers: int = 2, max_time_limit: float = 6
         detail = f"{first['field']}: {first['message']}"
         return _json({"detail": detail, "field": first["field"], "errors": problems}, 422)
 
+    @app.exception_handler(Exception)
+    async def failed(request: Request, error: Exception) -> Response:
+        """A bug in hadac: said plainly, as `hadac` says it, and logged with its traceback."""
+        message = f"hadac: internal error: {type(error).__name__}: {error}"
+        return _json({"detail": message, "field": None, "diagnostics": []}, 500)
+
     def study_named(name: str) -> Study:
         if name not in by_name:
             known = ", ".join(sorted(by_name))
