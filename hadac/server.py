@@ -26,7 +26,7 @@ from typing import Annotated, Literal, TypeVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag
 
 import hadac.solvers as solver_table
 from hadac import __version__, runtime
@@ -97,11 +97,16 @@ class SolveRequest(BaseModel):
     time_limit: Seconds | None = None
 
 
+def _split(value: object) -> object:
+    """`"cost,time"`, as `--objectives` takes it, is `["cost", "time"]`."""
+    return [part.strip() for part in value.split(",")] if isinstance(value, str) else value
+
+
 class ParetoRequest(BaseModel):
     """`hadac pareto`'s flags as fields: two objectives, both minimized."""
 
     model_config = ConfigDict(extra="forbid")
-    objectives: Annotated[list[Text], Field(min_length=2, max_length=2)]
+    objectives: Annotated[list[Text], BeforeValidator(_split), Field(min_length=2, max_length=2)]
     points: Annotated[int, Field(ge=2, le=MAX_POINTS)] = 10
     location: Location | None = None
     solver: SolverName | None = None

@@ -167,7 +167,7 @@ def test_a_location_compiles_once_beside_the_spec_build(server):
 
 
 def test_a_pareto_front_answers_as_the_cli_does(server):
-    body = {"objectives": ["cost", "time"], "points": 5, "solver": SOLVER}
+    body = {"objectives": "cost,time", "points": 5, "solver": SOLVER}
     response = server.client.post("/api/studies/tiny/pareto", json=body)
     assert response.status_code == 200, response.text
     result = CliRunner().invoke(
