@@ -100,6 +100,7 @@ class Study:
         self._compile_seconds = compiled.seconds if compiled is not None else None
         self._source = build.spec_path.read_text()  # the spec as compiled, for `describe`
         self._lock = threading.Lock()
+        self._compiling = threading.Lock()  # one compile for a location, however many ask
         self._elsewhere: dict[str, Study] = {}
 
     @property
@@ -132,10 +133,11 @@ class Study:
                     f"'{location}' is not an ISO 3166 alpha-3 code like FRA", Path("location")
                 )
             )
-        with self._lock:
+        with self._compiling:
             if location not in self._elsewhere:
                 directory = self.build.directory
-                beside = directory.with_name(f"{directory.name}@{location}")
+                own = directory.name.removesuffix(f"@{self.location}" if self.location else "")
+                beside = directory.with_name(f"{own}@{location}")
                 self._elsewhere[location] = load(self._spec, beside, location)
             return self._elsewhere[location]
 

@@ -1,4 +1,5 @@
-"""Load test of `hadac serve`: 500 solve requests from 16 concurrent clients, 2 workers.
+"""Load test of `hadac serve`: 500 solve requests from 16 concurrent clients, 2 workers;
+and the latency of one client asking each distinct query once, one after the other.
 
 Run with: .venv/bin/python -m pytest -n 0 tests/benchmarks/test_bench_serve.py --benchmark-only
 A real server (a subprocess on a free local port) serves a build of specs/tiny.hada with
@@ -62,7 +63,8 @@ def _listening(url: str) -> bool:
 
 
 @pytest.mark.requires_solver(SOLVER, where="native")
-def test_load_of_500_solves_from_16_clients(benchmark, tmp_path):
+@pytest.mark.parametrize(("requests", "clients"), [(REQUESTS, CLIENTS), (60, 1)])
+def test_solves_under_load(benchmark, tmp_path, requests, clients):
     build = compile_spec(REPO / "specs" / "tiny.hada", tmp_path / "tiny").directory
     distinct = queries()
     expected = []
@@ -89,7 +91,11 @@ def test_load_of_500_solves_from_16_clients(benchmark, tmp_path):
                 assert warm.post(url, json={**query, "solver": SOLVER}).status_code == 200
 
         rng = random.Random(500)
-        picks = [rng.randrange(len(distinct)) for _ in range(REQUESTS)]
+        picks = (
+            list(range(len(distinct)))
+            if requests == len(distinct)
+            else [rng.randrange(len(distinct)) for _ in range(requests)]
+        )
         latencies: list[float] = []
         failures: list[str] = []
         lock = threading.Lock()
@@ -118,7 +124,7 @@ def test_load_of_500_solves_from_16_clients(benchmark, tmp_path):
                                 failures.append(f"{distinct[pick]}: {response.status_code}")
 
             started = time.perf_counter()
-            threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
+            threads = [threading.Thread(target=client) for _ in range(clients)]
             for t in threads:
                 t.start()
             for t in threads:
@@ -130,20 +136,20 @@ def test_load_of_500_solves_from_16_clients(benchmark, tmp_path):
         server.terminate()
         server.wait(timeout=30)
     assert not failures, failures[:5]
-    assert len(latencies) == REQUESTS  # none lost
+    assert len(latencies) == requests  # none lost
     cuts = statistics.quantiles(latencies, n=100)
     benchmark.extra_info.update(
         {
-            "requests": REQUESTS,
-            "clients": CLIENTS,
+            "requests": requests,
+            "clients": clients,
             "workers": WORKERS,
             "distinct_queries": len(distinct),
             "p50_s": cuts[49],
             "p95_s": cuts[94],
-            "requests_per_s": REQUESTS / seconds,
+            "requests_per_s": requests / seconds,
         }
     )
     print(
-        f"\n{REQUESTS} requests, {CLIENTS} clients, {WORKERS} workers: p50 {cuts[49] * 1000:.0f}"
-        f" ms, p95 {cuts[94] * 1000:.0f} ms, {REQUESTS / seconds:.1f} requests/s"
+        f"\n{requests} requests, {clients} clients, {WORKERS} workers: p50 {cuts[49] * 1000:.0f}"
+        f" ms, p95 {cuts[94] * 1000:.0f} ms, {requests / seconds:.1f} requests/s"
     )
