@@ -108,6 +108,12 @@ def _locations(value: str | tuple[str, ...] | None) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(dict.fromkeys(value))
 
 
+def is_code(text: str) -> bool:
+    """Whether `text` has the form of an ISO 3166 alpha-3 code, like "ITA": the form a
+    location must have before it is looked up, or named in a build directory."""
+    return len(text) == 3 and text.isalpha() and text.isupper()
+
+
 def resolve(
     spec: ast.Spec,
     hardware: list[HardwareInfo],
@@ -124,9 +130,7 @@ def resolve(
     data = table()
     any_known = False
     forced: float | None = None
-    if location is not None and not (
-        len(location) == 3 and location.isalpha() and location.isupper()
-    ):
+    if location is not None and not is_code(location):
         reporter.error(None, f"--location '{location}' is not an ISO 3166 alpha-3 code like FRA")
         return hardware, False
     out = []

@@ -158,7 +158,7 @@ def _location(hw: ast.Hardware, location, reporter: Reporter) -> None:
         return
     codes = (location,) if isinstance(location, str) else location
     for index, code in enumerate(codes):
-        if not (len(code) == 3 and code.isalpha() and code.isupper()):
+        if not carbon.is_code(code):
             message = f"location '{code}' is not an ISO 3166 alpha-3 code like \"ITA\""
         elif code in codes[:index]:
             message = f"location '{code}' is listed twice"

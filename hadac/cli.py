@@ -76,23 +76,20 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print one JS
 
 
 class Seconds(click.ParamType):
-    """A time limit: a finite number of seconds from 1 ms (MiniZinc counts milliseconds, so
-    less would mean no limit at all) to a million (about 11 days)."""
+    """A time limit in seconds, within `hadac.api.TIME_LIMITS`."""
 
     name = "SECONDS"
-    LOW, HIGH = 0.001, 1e6
 
     def convert(self, value, param, ctx) -> float:
+        from hadac.api import time_limit_problem
+
         try:
             seconds = float(value)
         except (TypeError, ValueError):
             self.fail(f"{value!r} is not a number of seconds", param, ctx)
-        if not self.LOW <= seconds <= self.HIGH:  # also false for nan
-            self.fail(
-                f"{value!r} is not a time limit: give seconds from {self.LOW} to {self.HIGH:.0f}",
-                param,
-                ctx,
-            )
+        problem = time_limit_problem(seconds, repr(value))
+        if problem is not None:
+            self.fail(problem, param, ctx)
         return seconds
 
 
@@ -148,17 +145,19 @@ def _compile(spec: Path, output: Path | None, location: str | None = None):
     return build
 
 
-def _compile_or_reuse(spec: Path, output: Path | None, location: str | None):
-    """The spec's build, compiled only when the one in place is missing or out of date."""
-    from hadac.compiler import compile_or_reuse
+def _load(target: Path, output: Path | None, location: str | None):
+    """The study of a spec (compiled when its build is missing or out of date) or of a build
+    directory, with the compile's warnings printed."""
+    from hadac.api import load
 
-    with err.status(f"compiling {spec}", spinner="dots"):
-        build, compiled = compile_or_reuse(spec, output, location)
-    if compiled is not None:
-        _print_diagnostics(compiled.warnings)
+    doing = f"opening {target}" if target.is_dir() else f"compiling {target}"
+    with err.status(doing, spinner="dots"):
+        study = load(target, output, location)
+    if study.compiled is not None:
+        _print_diagnostics(study.compiled.warnings)
     else:
-        _print_recorded_warnings(build.manifest.warnings)
-    return build, compiled
+        _print_recorded_warnings(study.manifest.warnings)
+    return study
 
 
 def _print_recorded_warnings(warnings: list[str]) -> None:
@@ -318,30 +317,16 @@ def solve(
 
     --constraint, --drop-constraint, --minimize and --maximize ask the build another
     question without compiling again."""
-    from hadac.builddir import BuildDir
-    from hadac.query import Query, what_if
-    from hadac.solve import solve_build
+    from hadac.query import FLAGS
 
     ctx.meta["json"] = as_json
-    compile_seconds = None
-    if target.is_dir():
-        if location:
-            raise click.UsageError("--location needs the spec (it recompiles), not a build dir")
-        build = BuildDir(target)
-        stale = build.changes()
-        if stale:
-            raise HadacError(
-                f"the build {target} is out of date: {'; '.join(stale)}; compile again"
-                f" (hadac compile {build.spec_path}) or solve the spec itself"
-            )
-    else:
-        build, compiled = _compile_or_reuse(target, output, location)
-        compile_seconds = compiled.seconds if compiled else None
-    manifest = build.manifest
-    query = what_if(manifest, Query.of_spec(manifest), constraints, minimize, maximize, drops)
-    solver = solver or manifest.solver or solver_table.DEFAULT
-    with err.status(f"solving with {solver}", spinner="dots"):
-        answer = solve_build(build, solver, time_limit, compile_seconds, query)
+    if target.is_dir() and location:
+        raise click.UsageError("--location needs the spec (it recompiles), not a build dir")
+    study = _load(target, output, location)
+    query = study.query(minimize, maximize, constraints, drops, names=FLAGS)
+    chosen = study.solver(solver)
+    with err.status(f"solving with {chosen}", spinner="dots"):
+        answer = study.answer(query, chosen, time_limit)
     if as_json:
         _emit_json(answer.to_json())
     else:
@@ -435,13 +420,11 @@ def pareto(
     from hadac import pareto as fronts
 
     ctx.meta["json"] = as_json
-    names = [name.strip() for name in objectives.split(",")]
-    with err.status(f"tracing the front of {' and '.join(names)}", spinner="dots"):
-        front, warnings, directory = fronts.compute(
-            spec, names, points, solver, time_limit, location, output
-        )
+    study = _load(spec, output / "build" if output else None, location)
+    directory = output or study.build.directory.with_name(study.build.directory.name + "-pareto")
+    with err.status(f"tracing the front of {objectives}", spinner="dots"):
+        front = study.pareto(objectives, points, solver, time_limit)
         csv_path, png_path = fronts.write(front, directory)
-    _print_diagnostics(warnings)
     if as_json:
         files = {"csv": str(csv_path), "png": str(png_path)}
         _emit_json({"format_version": FORMAT_VERSION, **front.to_json(), "files": files})
@@ -588,6 +571,45 @@ def bench(
         code = benchmark.run(campaign, run_timeout, scheduler, retry_errors)
         if code:
             click.get_current_context().exit(code)
+
+
+@main.command()
+@click.argument("targets", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="Solves at once; later requests wait their turn.",
+)
+@click.option(
+    "--max-time-limit",
+    type=Seconds(),
+    default=60.0,
+    show_default=True,
+    help="The most seconds a request may ask per solve (10 s when it asks none).",
+)
+def serve(targets: tuple[Path, ...], host: str, port: int, workers: int, max_time_limit):
+    """Serve the studies of TARGETS (specs, compiled first, or build directories) as a REST
+    API: GET /api/studies, GET /api/studies/NAME, POST /api/studies/NAME/solve and
+    /pareto with the flags of `hadac solve` and `hadac pareto` as JSON fields. The schema
+    is at /openapi.json and its page at /docs."""
+    try:
+        import uvicorn
+
+        from hadac.server import create_app
+    except ImportError as missing:
+        raise HadacError(
+            f"hadac serve needs {missing.name}: install hadac with its serve extra"
+            " (pip install 'hadac[serve]')"
+        ) from None
+    studies = [_load(target, None, None) for target in targets]
+    app = create_app(studies, workers, max_time_limit)
+    names = ", ".join(study.name for study in studies)
+    err.print(f"serving {names} on http://{host}:{port}/api/studies", markup=False)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 @main.command()

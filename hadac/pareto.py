@@ -14,7 +14,6 @@ Every point is verified against the fitted models exactly as `hadac solve` verif
 from __future__ import annotations
 
 import csv
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from hadac.errors import HadacError
 from hadac.manifest import Manifest
 from hadac.numbers import kept, plain
 from hadac.query import Limit, Objective, Query
-from hadac.solve import Point, check_solver, close, run
+from hadac.solve import Point, close, run
 
 TOLERANCE = instance.TOLERANCE  # how far past a MIP's optimum a tie may lie, relative
 
@@ -85,6 +84,12 @@ class Front:
 
     def sorted(self) -> list[FrontPoint]:
         return sorted(self.points, key=lambda p: (p.first, p.second))
+
+    def _repr_html_(self) -> str:
+        """A notebook shows the front drawn and as a table (`hadac.notebook`)."""
+        from hadac.notebook import front_html
+
+        return front_html(self)
 
     def to_json(self) -> dict:
         return {
@@ -152,33 +157,6 @@ class _Solver:
         tie = Limit(first, "<=", best, f"{first} <= {best!r}")
         again, proven_again = self._run(Query((*limits, tie), Objective(second, "minimize", "")))
         return (again or point), proven and proven_again
-
-
-def compute(
-    spec: Path,
-    objectives: list[str],
-    points: int = 10,
-    solver: str | None = None,
-    time_limit: float | None = None,
-    location: str | None = None,
-    directory: Path | None = None,
-) -> tuple[Front, list, Path]:
-    """Compile SPEC (into `directory`/build, by default the spec's own build, reused while it
-    is up to date) and trace the front of two of its targets or lets; returns the front, the
-    compile's warnings and the directory of the front's files (by default
-    `build/<spec>-pareto`)."""
-    from hadac.compiler import compile_or_reuse
-
-    started = time.perf_counter()
-    build, compiled = compile_or_reuse(spec, directory / "build" if directory else None, location)
-    directory = directory or build.directory.with_name(build.directory.name + "-pareto")
-    first, second = axes(build.manifest, objectives)
-    solver = solver or build.manifest.solver or "cbc"
-    check_solver(build, solver)
-    front = trace(build, first, second, solver, points, time_limit)
-    front.seconds = time.perf_counter() - started
-    warnings = compiled.warnings if compiled is not None else []
-    return front, warnings, directory
 
 
 def trace(
@@ -357,4 +335,4 @@ def write(front: Front, directory: Path) -> tuple[Path, Path]:
     return csv_path, png_path
 
 
-__all__ = ["Axis", "Front", "FrontPoint", "axes", "compute", "label", "trace", "write"]
+__all__ = ["Axis", "Front", "FrontPoint", "axes", "label", "trace", "write"]

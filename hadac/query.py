@@ -110,6 +110,26 @@ class Query:
         }
 
 
+@dataclass(frozen=True)
+class Names:
+    """What the parts of a what-if are called where the user wrote them: the command line's
+    flags, or the fields of a Python call and of a `hadac serve` request, where each item of
+    a list is named by its index. An error points at the name, so it says what to fix."""
+
+    constraint: str
+    drop: str
+    minimize: str
+    maximize: str
+    indexed: bool
+
+    def item(self, name: str, index: int) -> str:
+        return f"{name}[{index}]" if self.indexed else name
+
+
+FLAGS = Names("--constraint", "--drop-constraint", "--minimize", "--maximize", indexed=False)
+FIELDS = Names("constraints", "drop_constraints", "minimize", "maximize", indexed=True)
+
+
 def what_if(
     manifest: Manifest,
     base: Query,
@@ -117,21 +137,24 @@ def what_if(
     minimize: str | None = None,
     maximize: str | None = None,
     drop: tuple[str, ...] = (),
+    names: Names = FLAGS,
 ) -> Query:
     """`base` changed as `hadac solve` options say, each parsed with the spec's grammar.
 
     A dropped constraint is named by its number (1 for the first of the spec) or its text.
     A constraint on a quantity and direction that `base` already bounds replaces that
     bound (its confidence margins stay); any other is added. An objective replaces the
-    objective.
+    objective. Every error is a diagnostic at the flag or field it was given in (`names`).
     """
     if minimize is not None and maximize is not None:
-        raise HadacError("give --minimize or --maximize, not both")
+        raise HadacError(
+            Diagnostic(f"give {names.minimize} or {names.maximize}, not both", Path(names.maximize))
+        )
     limits = list(base.limits)
-    for name in drop:
-        limits.remove(_dropped(limits, name))
-    for text in constraints:
-        new = parse_limit(manifest, text)
+    for index, name in enumerate(drop):
+        limits.remove(_dropped(limits, name, names.item(names.drop, index)))
+    for index, text in enumerate(constraints):
+        new = parse_limit(manifest, text, names.item(names.constraint, index))
         same = next(
             (i for i, x in enumerate(limits) if (x.quantity, x.op) == (new.quantity, new.op)), None
         )
@@ -141,27 +164,36 @@ def what_if(
             old = limits[same]
             limits[same] = dataclasses.replace(old, bound=new.bound, text=new.text, line=None)
     objective = base.objective
-    for sense, text in (("minimize", minimize), ("maximize", maximize)):
+    for sense, text, option in (
+        ("minimize", minimize, names.minimize),
+        ("maximize", maximize, names.maximize),
+    ):
         if text is not None:
-            objective = parse_objective(manifest, text, sense)
+            objective = parse_objective(manifest, text, sense, option)
     return Query(tuple(limits), objective)
 
 
-def _dropped(limits: list[Limit], name: str) -> Limit:
-    """The limit `--drop-constraint NAME` means: its number, or its text as written."""
+def _dropped(limits: list[Limit], name: str, option: str) -> Limit:
+    """The limit a dropped constraint `name`, given as `option`, means: its number, or its
+    text as written."""
     if name.strip().isdigit():
         number = int(name)
         if not 1 <= number <= len(limits):
             raise HadacError(
-                f"--drop-constraint {name}: there are {len(limits)} constraints, numbered"
-                f" 1 to {len(limits)}"
+                Diagnostic(
+                    f"there is no constraint {name}: there are {len(limits)} constraints,"
+                    f" numbered 1 to {len(limits)}",
+                    Path(option),
+                )
             )
         return limits[number - 1]
     wanted = " ".join(name.removeprefix("constraint ").split())
     found = [x for x in limits if " ".join(x.text.split()) == wanted]
     if not found:
         listed = "; ".join(f"{i}: {x.text}" for i, x in enumerate(limits, start=1)) or "none"
-        raise HadacError(f"--drop-constraint '{name}': no such constraint (they are {listed})")
+        raise HadacError(
+            Diagnostic(f"'{name}': no such constraint (they are {listed})", Path(option))
+        )
     return found[0]
 
 
@@ -233,9 +265,12 @@ def parse_limit(manifest: Manifest, text: str, option: str = "--constraint") -> 
     return Limit(quantity, op, float(evaluate(rexpr, {})), " ".join(text.split()), record.unit)
 
 
-def parse_objective(manifest: Manifest, text: str, sense: str) -> Objective:
-    """`emissions` (or any expression the build has) as the objective."""
-    option = f"--{sense}"
+def parse_objective(
+    manifest: Manifest, text: str, sense: str, option: str | None = None
+) -> Objective:
+    """`emissions` (or any expression the build has) as the objective, given as `option`
+    (by default `--minimize` or `--maximize`)."""
+    option = option or f"--{sense}"
     node = parser.parse_fragment(text, "expr", option)
     typer = _typer(manifest, option, text)
     lowered = typer.lower(node)

@@ -188,7 +188,6 @@ def solve(
     if model_text is not None:
         model.add_string(model_text)
     backend = minizinc.Solver.lookup(info.solver_id, driver=driver)
-    instance = minizinc.Instance(backend, model, driver=driver)
     best = SolveResult("UNKNOWN")
 
     async def run() -> None:
@@ -209,6 +208,8 @@ def solve(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # e.g. Debian's Gecode library notice
         try:
+            # MiniZinc reads the model here already: its errors are the solve's errors.
+            instance = minizinc.Instance(backend, model, driver=driver)
             asyncio.run(_bounded(run(), time_limit))
         except TimeoutError:
             best.status = "FEASIBLE" if best.values else "UNKNOWN"

@@ -171,6 +171,12 @@ class Answer:
             return 0
         return 2 if self.status == "INFEASIBLE" else 3
 
+    def _repr_html_(self) -> str:
+        """A notebook shows the answer as a table (`hadac.notebook`)."""
+        from hadac.notebook import answer_html
+
+        return answer_html(self)
+
     def to_json(self) -> dict:
         p = self.point
         return {

@@ -152,3 +152,22 @@ def test_solving_a_build_whose_predictors_are_exact_imports_no_heavy_library(bui
 def test_checking_a_spec_reads_its_data_without_pandas_or_dask():
     """`check` parses, checks units (pint) and reads the CSVs with the standard library."""
     assert _imported_by("check", "specs/tiny.hada") == {"pint", "scipy"}
+
+
+def test_import_hadac_loads_the_api_only_when_asked():
+    """`import hadac` is the version alone; `hadac.load` brings in the API, still without
+    any heavy library (opening a build and solving need none)."""
+    script = textwrap.dedent(
+        """
+        import sys
+        import hadac
+        before = sorted(name for name in sys.modules if name.startswith("hadac."))
+        assert callable(hadac.load) and hadac.Study.__module__ == "hadac.api"
+        heavy = sorted({name.split(".")[0] for name in sys.modules} & set(sys.argv[1:]))
+        print(before, heavy)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, *HEAVY], capture_output=True, text=True, cwd=REPO, check=True
+    )
+    assert done.stdout.split() == ["[]", "[]"]

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from conftest import REPO
 from oracles import DOMAINS, INTENSITY, PAIRS, PRICE, configurations, conformal_margin
 
+import hadac
 from hadac import pareto
 from hadac.cli import main
 from hadac.errors import HadacError
@@ -38,11 +39,11 @@ def _same(front: pareto.Front, expected: set[tuple[float, float]]) -> None:
 
 def test_front_of_tiny_equals_enumeration(tmp_path):
     spec = REPO / "specs" / "tiny.hada"
-    front, _, directory = pareto.compute(spec, ["cost", "time"], 50, SOLVER, directory=tmp_path)
+    front = hadac.load(spec, tmp_path / "build").pareto(["cost", "time"], 50, SOLVER)
     assert front.complete and all(p.proven for p in front.points)
     feasible = [
         (p["cost"], p["time"])
-        for _, _, p in _predictions(directory / "build", ("time", "cost", "memory"))
+        for _, _, p in _predictions(tmp_path / "build", ("time", "cost", "memory"))
         if p["time"] <= 30 and p["cost"] <= 310 and p["memory"] <= 200
     ]
     expected = _non_dominated(feasible)
@@ -53,10 +54,10 @@ def test_front_of_tiny_equals_enumeration(tmp_path):
 def test_front_with_locations_lets_and_confidence_equals_enumeration(tmp_path):
     spec = REPO / "specs" / "carbon.hada"
     axes = ["emissions_here", "time"]
-    front, _, directory = pareto.compute(spec, axes, 20, SOLVER, directory=tmp_path)
+    front = hadac.load(spec, tmp_path / "build").pareto(axes, 20, SOLVER)
     assert front.complete
     feasible = []
-    for algorithm, hardware, p in _predictions(directory / "build", ("time", "cost", "energy")):
+    for algorithm, hardware, p in _predictions(tmp_path / "build", ("time", "cost", "energy")):
         ok = (
             p["time"] + conformal_margin(algorithm, hardware, "time(sec)", 0.9) <= 30
             and p["cost"] <= 310
@@ -71,7 +72,7 @@ def test_front_with_locations_lets_and_confidence_equals_enumeration(tmp_path):
 
 def test_too_few_points_give_a_partial_front_of_non_dominated_points(tmp_path):
     spec = REPO / "specs" / "tiny.hada"
-    front, _, _ = pareto.compute(spec, ["cost", "time"], 4, SOLVER, directory=tmp_path)
+    front = hadac.load(spec, tmp_path / "build").pareto(["cost", "time"], 4, SOLVER)
     assert len(front.points) == 4 and not front.complete
     values = [(p.first, p.second) for p in front.points]
     assert _non_dominated(values) == set(values)
@@ -99,6 +100,4 @@ def test_cli_writes_table_csv_and_png(tmp_path):
 
 def test_objectives_must_be_targets_or_lets(tmp_path):
     with pytest.raises(HadacError, match="unknown objective 'price'"):
-        pareto.compute(
-            REPO / "specs" / "tiny.hada", ["price", "time"], 5, SOLVER, directory=tmp_path
-        )
+        hadac.load(REPO / "specs" / "tiny.hada", tmp_path / "build").pareto(["price", "time"], 5)

@@ -123,9 +123,15 @@ def test_a_let_is_a_quantity_too(carbon):
             "--constraint:1:30: error: a confidence is compiled into the build",
         ),
         (["--maximize", "time * cost"], "--maximize:1:1: error: this build has no quantity"),
-        (["--drop-constraint", "9"], "--drop-constraint 9: there are 3 constraints"),
+        (
+            ["--drop-constraint", "9"],
+            "--drop-constraint: error: there is no constraint 9: there are 3 constraints",
+        ),
         (["--drop-constraint", "time <= 5 s"], "no such constraint (they are 1: time <= 30 s;"),
-        (["--minimize", "time", "--maximize", "cost"], "give --minimize or --maximize, not both"),
+        (
+            ["--minimize", "time", "--maximize", "cost"],
+            "--maximize: error: give --minimize or --maximize, not both",
+        ),
     ],
 )
 def test_what_if_errors_point_into_the_option(tiny, args, message):
