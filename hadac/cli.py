@@ -299,6 +299,22 @@ def show(ctx: click.Context, build_dir: Path, as_json: bool) -> None:
 )
 @click.option("--minimize", metavar="EXPR", help="Minimise this target or let instead.")
 @click.option("--maximize", metavar="EXPR", help="Maximise this target or let instead.")
+@click.option(
+    "--input",
+    "given_inputs",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="The value of an instance input for this solve: --input pv_mean=268. Repeatable;"
+    " it overrides --inputs and the input's default.",
+)
+@click.option(
+    "--inputs",
+    "inputs_file",
+    type=click.Path(path_type=Path),
+    metavar="FILE.json",
+    help='Instance inputs from a JSON file: {"pv_mean": 268} or'
+    ' {"inputs": [{"name": "pv_mean", "value": 268}]}.',
+)
 @json_option
 @click.pass_context
 def solve(
@@ -312,12 +328,15 @@ def solve(
     drops: tuple[str, ...],
     minimize: str | None,
     maximize: str | None,
+    given_inputs: tuple[str, ...],
+    inputs_file: Path | None,
     as_json: bool,
 ) -> None:
     """Solve TARGET (a spec, compiled first, or a build directory) and verify the answer.
 
     --constraint, --drop-constraint, --minimize and --maximize ask the build another
-    question without compiling again."""
+    question without compiling again; --input and --inputs give the instance's inputs."""
+    from hadac import inputs
     from hadac.builddir import BuildDir
     from hadac.query import Query, what_if
     from hadac.solve import solve_build
@@ -338,7 +357,12 @@ def solve(
         build, compiled = _compile_or_reuse(target, output, location)
         compile_seconds = compiled.seconds if compiled else None
     manifest = build.manifest
+    given = inputs.read_inputs(manifest, inputs_file) if inputs_file is not None else []
+    given += [inputs.parse_input(manifest, text) for text in given_inputs]
     query = what_if(manifest, Query.of_spec(manifest), constraints, minimize, maximize, drops)
+    query = query.with_inputs(manifest, given)
+    for warning in inputs.outside(manifest, query.inputs):
+        err.print(f"warning: {warning}", style="yellow", markup=False)
     solver = solver or manifest.solver or solver_table.DEFAULT
     with err.status(f"solving with {solver}", spinner="dots"):
         answer = solve_build(build, solver, time_limit, compile_seconds, query)
@@ -373,6 +397,9 @@ def _print_answer(answer) -> None:
     table.add_row("algorithm", p.algorithm)
     for name, value in p.params.items():
         table.add_row(f"  {name}", plain(value))
+    for given in answer.query.inputs:
+        how = "given" if given.given else "default"
+        table.add_row(f"input {given.name}", f"{plain(given.value)} ({how})")
     for name, value in {**p.predicted, **p.lets}.items():
         table.add_row(name, escape(f"{shown(value)} {answer.units[name]}"))
     if answer.objective is not None:

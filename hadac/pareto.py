@@ -116,8 +116,10 @@ class _Solver:
     """Asks one build for lexicographic minima under the spec's constraints and an epsilon."""
 
     def __init__(self, build: BuildDir, solver: str, time_limit: float | None):
-        self.build, self.solver, self.time_limit = build, solver, time_limit
-        self.spec = Query(Query.of_spec(build.manifest).limits)  # the spec's constraints
+        spec = Query.of_spec(build.manifest)  # the spec's constraints, at the default inputs
+        self.spec = Query(spec.limits, inputs=spec.inputs)
+        self.build = build.at(spec.input_values())
+        self.solver, self.time_limit = solver, time_limit
         self.solves = 0
 
     def _run(self, query: Query) -> tuple[Point | None, bool]:
@@ -141,16 +143,20 @@ class _Solver:
             text = f"{second} {'<' if strict else '<='} {below!r}"
             limits += (Limit(second, "<=", below, text, strict=strict),)
         if instance.combined_fits(self.build, first, second):  # one solve, ranks combined
-            point, proven = self._run(Query(limits, Objective(first, "minimize", "", second)))
+            point, proven = self._run(
+                Query(limits, Objective(first, "minimize", "", second), self.spec.inputs)
+            )
             return None if point is None else (point, proven)
-        point, proven = self._run(Query(limits, Objective(first, "minimize", "")))
+        point, proven = self._run(Query(limits, Objective(first, "minimize", ""), self.spec.inputs))
         if point is None:
             return None
         best = point.solver.quantities[first]
         if not self.build.enumerated:  # the MIP's optimum is within its tolerances
             best += TOLERANCE * max(abs(best), 1e-300)
         tie = Limit(first, "<=", best, f"{first} <= {best!r}")
-        again, proven_again = self._run(Query((*limits, tie), Objective(second, "minimize", "")))
+        again, proven_again = self._run(
+            Query((*limits, tie), Objective(second, "minimize", ""), self.spec.inputs)
+        )
         return (again or point), proven and proven_again
 
 
