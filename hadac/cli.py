@@ -361,7 +361,7 @@ def solve(
     given += [inputs.parse_input(manifest, text) for text in given_inputs]
     query = what_if(manifest, Query.of_spec(manifest), constraints, minimize, maximize, drops)
     query = query.with_inputs(manifest, given)
-    for warning in inputs.outside(manifest, query.inputs):
+    for warning in inputs.outside(manifest, query.inputs) if build.enumerated else []:
         err.print(f"warning: {warning}", style="yellow", markup=False)
     solver = solver or manifest.solver or solver_table.DEFAULT
     with err.status(f"solving with {solver}", spinner="dots"):
