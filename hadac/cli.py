@@ -254,8 +254,20 @@ def show(ctx: click.Context, build_dir: Path, as_json: bool) -> None:
             _fmt(s.holdout.mae),
         )
     out.print(table)
+    if manifest.inputs:
+        inputs = Table(
+            title="instance inputs each solve gives (--input NAME=VALUE, --inputs FILE.json)",
+            title_justify="left",
+        )
+        for column in ("name", "range", "default", "read by", "line"):
+            inputs.add_column(column, justify="right" if column == "line" else "left")
+        for i in manifest.inputs:
+            default = plain(i.default) if i.default is not None else "none: required"
+            inputs.add_row(escape(i.name), i.text, default, ", ".join(i.algorithms), str(i.line))
+        out.print(inputs)
+    at = f" (at {_reference_text(manifest)})" if manifest.inputs else ""
     quantities = Table(
-        title="quantities a solve can bound or optimise (--constraint, --minimize)",
+        title=f"quantities a solve can bound or optimise (--constraint, --minimize){at}",
         title_justify="left",
     )
     for column in ("name", "kind", "unit", "least", "greatest", "line"):
@@ -268,6 +280,26 @@ def show(ctx: click.Context, build_dir: Path, as_json: bool) -> None:
         )
     out.print(quantities)
     _print_recorded_warnings(manifest.warnings)
+
+
+def inputs_options(command):
+    """`--input NAME=VALUE` (repeatable) and `--inputs FILE.json`: the instance inputs."""
+    command = click.option(
+        "--inputs",
+        "inputs_file",
+        type=click.Path(path_type=Path),
+        metavar="FILE.json",
+        help='Instance inputs from a JSON file: {"pv_mean": 268} or'
+        ' {"inputs": [{"name": "pv_mean", "value": 268}]}.',
+    )(command)
+    return click.option(
+        "--input",
+        "given_inputs",
+        multiple=True,
+        metavar="NAME=VALUE",
+        help="The value of an instance input: --input pv_mean=268. Repeatable; it"
+        " overrides --inputs and the input's default.",
+    )(command)
 
 
 @main.command()
@@ -299,22 +331,7 @@ def show(ctx: click.Context, build_dir: Path, as_json: bool) -> None:
 )
 @click.option("--minimize", metavar="EXPR", help="Minimise this target or let instead.")
 @click.option("--maximize", metavar="EXPR", help="Maximise this target or let instead.")
-@click.option(
-    "--input",
-    "given_inputs",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="The value of an instance input for this solve: --input pv_mean=268. Repeatable;"
-    " it overrides --inputs and the input's default.",
-)
-@click.option(
-    "--inputs",
-    "inputs_file",
-    type=click.Path(path_type=Path),
-    metavar="FILE.json",
-    help='Instance inputs from a JSON file: {"pv_mean": 268} or'
-    ' {"inputs": [{"name": "pv_mean", "value": 268}]}.',
-)
+@inputs_options
 @json_option
 @click.pass_context
 def solve(
@@ -357,8 +374,7 @@ def solve(
         build, compiled = _compile_or_reuse(target, output, location)
         compile_seconds = compiled.seconds if compiled else None
     manifest = build.manifest
-    given = inputs.read_inputs(manifest, inputs_file) if inputs_file is not None else []
-    given += [inputs.parse_input(manifest, text) for text in given_inputs]
+    given = inputs.Given(given_inputs, inputs_file).values(manifest)
     query = what_if(manifest, Query.of_spec(manifest), constraints, minimize, maximize, drops)
     query = query.with_inputs(manifest, given)
     for warning in inputs.outside(manifest, query.inputs) if build.enumerated else []:
@@ -371,6 +387,11 @@ def solve(
     else:
         _print_answer(answer)
     ctx.exit(answer.exit_code)
+
+
+def _reference_text(manifest) -> str:
+    """`pv_mean = 250, load_std = 150`: the inputs a build's saved ranges were computed at."""
+    return ", ".join(f"{i.name} = {plain(i.reference)}" for i in manifest.inputs)
 
 
 def _print_answer(answer) -> None:
@@ -452,20 +473,39 @@ solver_option = click.option(
 @solver_option
 @time_limit_option
 @location_option
+@inputs_options
 @json_option
 @click.pass_context
 def pareto(
-    ctx, spec: Path, objectives: str, points: int, output, solver, time_limit, location, as_json
+    ctx,
+    spec: Path,
+    objectives: str,
+    points: int,
+    output,
+    solver,
+    time_limit,
+    location,
+    given_inputs: tuple[str, ...],
+    inputs_file: Path | None,
+    as_json: bool,
 ) -> None:
     """The Pareto front of two objectives of SPEC, by epsilon-constraint solves, each point
     verified; a table, and front.csv and front.png in the output directory."""
     from hadac import pareto as fronts
+    from hadac.inputs import Given
 
     ctx.meta["json"] = as_json
     names = [name.strip() for name in objectives.split(",")]
     with err.status(f"tracing the front of {' and '.join(names)}", spinner="dots"):
         front, warnings, directory = fronts.compute(
-            spec, names, points, solver, time_limit, location, output
+            spec,
+            names,
+            points,
+            solver,
+            time_limit,
+            location,
+            output,
+            Given(given_inputs, inputs_file),
         )
         csv_path, png_path = fronts.write(front, directory)
     _print_diagnostics(warnings)
@@ -526,14 +566,28 @@ def _print_front(front) -> None:
 @solver_option
 @time_limit_option
 @location_option
-def report(spec: Path, output: Path, objectives, points, build_dir, solver, time_limit, location):
+@inputs_options
+def report(
+    spec: Path,
+    output: Path,
+    objectives,
+    points,
+    build_dir,
+    solver,
+    time_limit,
+    location,
+    given_inputs: tuple[str, ...],
+    inputs_file: Path | None,
+):
     """One self-contained HTML page: the spec, each surrogate's fit, the verified answer,
     and the Pareto front when asked; it loads nothing from the network."""
+    from hadac.inputs import Given
     from hadac.report import make
 
     names = [name.strip() for name in objectives.split(",")] if objectives else None
     with err.status(f"reporting on {spec}", spinner="dots"):
-        made = make(spec, output, names, points, solver, time_limit, location, build_dir)
+        given = Given(given_inputs, inputs_file)
+        made = make(spec, output, names, points, solver, time_limit, location, build_dir, given)
     _print_diagnostics(made.build.warnings)
     status = made.answer.status
     choice = f": {made.answer.point.label()}" if made.answer.point else ""

@@ -33,6 +33,23 @@ class InputValue:
         return {"name": self.name, "value": self.value, "default": not self.given}
 
 
+@dataclass(frozen=True)
+class Given:
+    """The inputs a command was given, as written: `--inputs FILE.json`, then each
+    `--input NAME=VALUE` (which overrides the file). Read against a build's manifest,
+    since only the build knows which inputs it has."""
+
+    texts: tuple[str, ...] = ()
+    file: Path | None = None
+
+    def values(self, manifest: Manifest) -> list[InputValue]:
+        from_file = read_inputs(manifest, self.file) if self.file is not None else []
+        return from_file + [parse_input(manifest, text) for text in self.texts]
+
+
+NONE_GIVEN = Given()
+
+
 def _declared(manifest: Manifest) -> str:
     return ", ".join(f"{i.name} ({i.text})" for i in manifest.inputs) or "none"
 

@@ -23,6 +23,7 @@ import numpy as np
 from hadac import instance, runtime
 from hadac.builddir import BuildDir
 from hadac.errors import HadacError
+from hadac.inputs import NONE_GIVEN, Given
 from hadac.manifest import Manifest
 from hadac.numbers import kept, plain
 from hadac.query import Limit, Objective, Query
@@ -115,9 +116,12 @@ class Front:
 class _Solver:
     """Asks one build for lexicographic minima under the spec's constraints and an epsilon."""
 
-    def __init__(self, build: BuildDir, solver: str, time_limit: float | None):
-        spec = Query.of_spec(build.manifest)  # the spec's constraints, at the default inputs
-        self.spec = Query(spec.limits, inputs=spec.inputs)
+    def __init__(
+        self, build: BuildDir, solver: str, time_limit: float | None, inputs: Given = NONE_GIVEN
+    ):
+        manifest = build.manifest
+        spec = Query.of_spec(manifest).with_inputs(manifest, inputs.values(manifest))
+        self.spec = Query(spec.limits, inputs=spec.inputs)  # the spec's constraints
         self.build = build.at(spec.input_values())
         self.solver, self.time_limit = solver, time_limit
         self.solves = 0
@@ -168,6 +172,7 @@ def compute(
     time_limit: float | None = None,
     location: str | None = None,
     directory: Path | None = None,
+    inputs: Given = NONE_GIVEN,
 ) -> tuple[Front, list, Path]:
     """Compile SPEC (into `directory`/build, by default the spec's own build, reused while it
     is up to date) and trace the front of two of its targets or lets; returns the front, the
@@ -181,19 +186,26 @@ def compute(
     first, second = axes(build.manifest, objectives)
     solver = solver or build.manifest.solver or "cbc"
     check_solver(build, solver)
-    front = trace(build, first, second, solver, points, time_limit)
+    front = trace(build, first, second, solver, points, time_limit, inputs)
     front.seconds = time.perf_counter() - started
     warnings = compiled.warnings if compiled is not None else []
     return front, warnings, directory
 
 
 def trace(
-    build: BuildDir, first: Axis, second: Axis, solver: str, points: int, time_limit: float | None
+    build: BuildDir,
+    first: Axis,
+    second: Axis,
+    solver: str,
+    points: int,
+    time_limit: float | None,
+    inputs: Given = NONE_GIVEN,
 ) -> Front:
-    """The front of two quantities of a build; Ctrl-C stops it with the points found so far."""
+    """The front of two quantities of a build at the given instance inputs; Ctrl-C stops it
+    with the points found so far."""
     if points < 2:
         raise HadacError("--points must be at least 2")
-    engine = _Solver(build, solver, time_limit)
+    engine = _Solver(build, solver, time_limit, inputs)
     info = runtime.solver_info(solver)
     front = Front(first, second, solver=solver, where=info.where)
     try:

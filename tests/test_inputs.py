@@ -284,3 +284,20 @@ def test_a_build_without_inputs_refuses_one(tmp_path):
     result = run("solve", directory, "--input", "pv_mean=3")
     assert result.exit_code == 1
     assert "this build has no input 'pv_mean' (its inputs: none)" in result.stderr
+
+
+@pytest.mark.requires_solver("cbc")
+def test_pareto_and_report_take_the_inputs_too(tmp_path):
+    front = run(
+        "pareto", SPEC, "--objectives", "emissions,cost", "--points", "3",
+        "--input", "load_std=200", "-o", tmp_path / "front", "--json",
+    )  # fmt: skip
+    assert front.exit_code == 0, front.output
+    assert json.loads(front.stdout)["points"]
+    page = tmp_path / "report.html"
+    made = run("report", SPEC, "-o", page, "--build", tmp_path / "b", "--input", "load_std=120")
+    assert made.exit_code == 0, made.output
+    assert "load_std = <b>120</b>" in page.read_text()
+    missing = run("pareto", SPEC, "--objectives", "emissions,cost", "-o", tmp_path / "f2")
+    assert missing.exit_code == 1
+    assert "input 'load_std' (float in 50..250, line 18 of the spec) has no value" in missing.stderr
