@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +23,7 @@ import hadac.solvers as solver_table
 from hadac import carbon
 from hadac.builddir import BuildDir
 from hadac.errors import Diagnostic, HadacError
+from hadac.inputs import Given, InputValue, parse_input
 from hadac.query import FIELDS, Names, Query, what_if
 
 if TYPE_CHECKING:
@@ -35,6 +36,9 @@ if TYPE_CHECKING:
 # A time limit in seconds: from 1 ms (MiniZinc counts milliseconds, so less would mean no
 # limit at all) to a million (about 11 days).
 TIME_LIMITS = (0.001, 1e6)
+
+# Instance inputs: by name, or as the command line gives them.
+Inputs = Mapping[str, float] | Given | None
 
 
 def time_limit_problem(seconds: float, written: str | None = None) -> str | None:
@@ -148,11 +152,13 @@ class Study:
         constraints: Sequence[str] | str = (),
         drop_constraints: Sequence[str] | str = (),
         names: Names = FIELDS,
+        inputs: Inputs = None,
     ) -> Query:
         """The spec's own query changed as `hadac solve`'s flags change it (see
-        `hadac.query.what_if`); errors name each argument as `names` says."""
+        `hadac.query.what_if`), for the instance `inputs` describes; errors name each
+        argument as `names` says."""
         manifest = self.manifest
-        return what_if(
+        query = what_if(
             manifest,
             Query.of_spec(manifest),
             _items(constraints),
@@ -161,6 +167,19 @@ class Study:
             _items(drop_constraints),
             names,
         )
+        return query.with_inputs(manifest, self.inputs(inputs))
+
+    def inputs(self, inputs: Inputs = None) -> list[InputValue]:
+        """Instance inputs as values of the build's declared inputs: `{"pv_mean": 268}`, or
+        the command line's `--input`/`--inputs` as a `Given`."""
+        if inputs is None:
+            return []
+        if isinstance(inputs, Given):
+            return inputs.values(self.manifest)
+        return [
+            parse_input(self.manifest, f"{name}={value!r}", "inputs")
+            for name, value in inputs.items()
+        ]
 
     def solver(self, name: str | None = None) -> str:
         """The solver a solve uses: `name`, else the spec's, else hadac's default; refused
@@ -191,12 +210,14 @@ class Study:
         location: str | None = None,
         solver: str | None = None,
         time_limit: float | None = None,
+        inputs: Inputs = None,
     ) -> Answer:
         """What `hadac solve` answers with the flags of the same names: `constraints` as a
         spec writes them ("time <= 10 s"), `drop_constraints` by number (1 is the first of
-        the spec) or text, `time_limit` in seconds."""
+        the spec) or text, `time_limit` in seconds, `inputs` the instance's (`{"pv_mean":
+        268}`)."""
         study = self.at(location)
-        query = study.query(minimize, maximize, constraints, drop_constraints)
+        query = study.query(minimize, maximize, constraints, drop_constraints, inputs=inputs)
         return study.answer(query, solver, time_limit)
 
     def pareto(
@@ -206,6 +227,7 @@ class Study:
         solver: str | None = None,
         time_limit: float | None = None,
         location: str | None = None,
+        inputs: Inputs = None,
     ) -> Front:
         """The Pareto front of two targets or lets (`"cost,time"` or `["cost", "time"]`),
         both minimized under the spec's constraints, as `hadac pareto` traces it."""
@@ -217,7 +239,8 @@ class Study:
         chosen = study.solver(solver)
         _check_time_limit(time_limit)
         started = time.perf_counter()
-        front = pareto.trace(study.build, first, second, chosen, points, time_limit)
+        given = study.inputs(inputs)
+        front = pareto.trace(study.build, first, second, chosen, points, time_limit, given)
         front.seconds = time.perf_counter() - started + (study._take_compile_seconds() or 0.0)
         return front
 

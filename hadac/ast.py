@@ -73,6 +73,19 @@ class Param:
 
 
 @dataclass(frozen=True)
+class Input:
+    """`input NAME: float in A..B default V`: an instance feature, a column of the data that
+    the surrogates take after the params, whose value is given when solving."""
+
+    name: str
+    type: str  # "int" or "float"
+    domain: Range | ValueSet  # only a range is valid; the checker says so of a set
+    pos: Pos
+    default: float | None = None
+    default_pos: Pos | None = None
+
+
+@dataclass(frozen=True)
 class DataBinding:
     """`data HARDWARE = "file.csv"`: the benchmarks of the enclosing algorithm on HARDWARE."""
 
@@ -127,6 +140,7 @@ class Algorithm:
     data: tuple[DataBinding, ...]
     pos: Pos
     bench_items: tuple[BenchItem, ...] = ()  # run, instances and bench, in source order
+    inputs: tuple[Input, ...] = ()
 
 
 @dataclass(frozen=True)

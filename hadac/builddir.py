@@ -13,6 +13,7 @@ computed from a damaged or stale build.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import io
 import json
@@ -26,8 +27,11 @@ import numpy as np
 
 from hadac import __version__, predictors
 from hadac.encode import names
+from hadac.encode.tables import quantity_values, with_inputs
 from hadac.errors import HadacError
 from hadac.manifest import FORMAT_VERSION, Manifest
+from hadac.numbers import plain
+from hadac.units import from_json
 
 
 @dataclass
@@ -82,7 +86,13 @@ def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
 
 
 class BuildDir:
-    """The contents of `build/<spec>/`, loaded lazily."""
+    """The contents of `build/<spec>/`, loaded lazily, at given instance inputs.
+
+    A build whose algorithms read instance inputs is opened at their reference values
+    (each default, else the middle of its range: what the saved tables hold); `at` gives
+    the same build at other values, its enumerated tables recomputed from the saved
+    estimators, so that decoding and verifying a solve use the inputs it was given.
+    """
 
     def __init__(self, directory: Path | str):
         self.directory = Path(directory)
@@ -106,6 +116,76 @@ class BuildDir:
                 f"{self.directory / MANIFEST_FILE} is damaged ({err}): compile the spec again"
             ) from None
         self._check_files()
+        self.inputs: dict[str, float] = {i.name: i.reference for i in self.manifest.inputs}
+
+    def at(self, inputs: dict[str, float]) -> BuildDir:
+        """This build at the given value of every input (the same object when they are the
+        values it is at); an enumerated build's tables are computed again for them."""
+        missing = [i for i in self.manifest.inputs if i.name not in inputs]
+        if missing:
+            raise HadacError(
+                "; ".join(f"input '{i.name}' ({i.text}) has no value" for i in missing)
+                + ": give "
+                + " ".join(f"--input {i.name}=VALUE" for i in missing)
+            )
+        values = {i.name: float(inputs[i.name]) for i in self.manifest.inputs}
+        beyond = [i for i in self.manifest.inputs if not i.low <= values[i.name] <= i.high]
+        if beyond and not self.enumerated:
+            raise HadacError(
+                "; ".join(
+                    f"input {i.name} = {plain(values[i.name])} is outside its declared"
+                    f" range {plain(i.low)}..{plain(i.high)}"
+                    for i in beyond
+                )
+                + ": this build's MIP model encodes its surrogates over the declared ranges"
+                " only; widen the range in the spec and compile again"
+            )
+        if values == self.inputs:
+            return self
+        view = copy.copy(self)  # shares the loaded estimators and predictors
+        view.inputs = values
+        if self.enumerated:
+            view.__dict__["tables"] = view._tables_at_inputs()
+        return view
+
+    def _tables_at_inputs(self) -> dict[str, np.ndarray]:
+        """The saved tables with every quantity's value computed again at `self.inputs`:
+        each pair's targets predicted on its configurations, then each quantity from them."""
+        manifest = self.manifest
+        saved = self._saved_tables
+        pair_of = saved["pair"]
+        size = len(pair_of)
+        values: dict[str, np.ndarray] = {t.name: np.empty(size) for t in manifest.targets}
+        attributes = {
+            name: np.empty(size) for name in manifest.attribute_units if name not in values
+        }
+        for index, pair in enumerate(manifest.pairs, start=1):
+            rows = pair_of == index
+            grid = np.column_stack(
+                [saved[p.array][rows] for p in manifest.params[pair.algorithm]]
+            ).reshape(int(rows.sum()), len(manifest.params[pair.algorithm]))
+            for target in manifest.targets:
+                values[target.name][rows] = self.predict_rows(
+                    pair.algorithm, pair.hardware, grid, target.name
+                )
+            numbers = self.hardware_attributes(pair.hardware)
+            for name, column in attributes.items():
+                column[rows] = numbers.get(name, np.nan)
+        out = dict(saved)
+        known = values | attributes
+        for q in manifest.quantities:
+            column = quantity_values(from_json(q.expr), known, size)
+            if not np.all(np.isfinite(column)):
+                raise HadacError(
+                    f"line {q.line}: '{q.text}' is not a finite number for every"
+                    f" configuration at these inputs ({self.inputs_text()}): a division by zero?"
+                )
+            out[names.value_array(q.name)] = column
+        return out
+
+    def inputs_text(self) -> str:
+        """`pv_mean = 268, load_std = 167`: the inputs this build is at."""
+        return ", ".join(f"{name} = {plain(value)}" for name, value in self.inputs.items())
 
     def _check_files(self) -> None:
         """Every file the solver or the verifier reads exists and hashes as recorded."""
@@ -176,10 +256,19 @@ class BuildDir:
         return self.manifest.model.shape == "enumerated"
 
     @cached_property
-    def tables(self) -> dict[str, np.ndarray]:
-        """Enumerated builds: every quantity's value and every param's, per configuration."""
+    def _saved_tables(self) -> dict[str, np.ndarray]:
         with np.load(self.directory / TABLES_FILE, allow_pickle=False) as archive:
             return {name: archive[name] for name in archive.files}
+
+    @cached_property
+    def tables(self) -> dict[str, np.ndarray]:
+        """Enumerated builds: every quantity's value and every param's, per configuration,
+        at the build's inputs."""
+        return self._saved_tables
+
+    def ranks(self, quantity: str) -> np.ndarray:
+        """A quantity's rank per configuration: 1 for its smallest distinct value, and so on."""
+        return np.unique(self.values(quantity), return_inverse=True)[1].astype(int) + 1
 
     def values(self, quantity: str) -> np.ndarray:
         """An enumerated build's values of a quantity, one per configuration."""
@@ -242,14 +331,23 @@ class BuildDir:
         return self._predictors[entry.predictor.file]
 
     def predict(self, algorithm: str, hardware: str, params: dict, target: str) -> float:
-        """A target's prediction at a configuration: by the numpy predictor where it was
-        proven to be the estimator, else by the estimator (which imports scikit-learn)."""
+        """A target's prediction at a configuration and the build's inputs."""
         x = np.array([[float(v) for v in params.values()]]).reshape(1, len(params))
+        return float(self.predict_rows(algorithm, hardware, x, target)[0])
+
+    def predict_rows(
+        self, algorithm: str, hardware: str, params: np.ndarray, target: str
+    ) -> np.ndarray:
+        """A target's predictions on rows of param values, the build's inputs appended to
+        each: by the numpy predictor where it was proven to be the estimator, else by the
+        estimator (which imports scikit-learn)."""
+        given = [self.inputs[name] for name in self.manifest.algorithm_inputs[algorithm]]
+        x = with_inputs(np.asarray(params, dtype=float), given)
         arrays = self.predictor(algorithm, hardware, target)
         if arrays is not None:
             kind = self.manifest.surrogate(algorithm, hardware, target).kind
-            return float(predictors.predict(kind, arrays, x)[0])
-        return float(self.estimator(algorithm, hardware, target).predict(x)[0])
+            return np.asarray(predictors.predict(kind, arrays, x), dtype=float)
+        return np.asarray(self.estimator(algorithm, hardware, target).predict(x), dtype=float)
 
 
 def _number(value: np.generic, kind: str) -> int | float:

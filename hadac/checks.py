@@ -15,6 +15,7 @@ import numpy as np
 
 from hadac import ast, benchspec, carbon, conformal, datafile, fit, solvers, surrogates
 from hadac.datafile import Table
+from hadac.domains import InputDomain
 from hadac.errors import Reporter
 from hadac.lets import lower_lets
 from hadac.parser import parse_file
@@ -46,6 +47,7 @@ def check(
     hardware = [_hardware(h, reporter) for h in spec.hardware]
     hardware, has_intensity = carbon.resolve(spec, hardware, reporter, location)
     algorithms = [_algorithm(a, reporter) for a in spec.algorithms]
+    _inputs_agree(spec, algorithms, reporter)
     targets = [t for t in (_target(t, reporter) for t in spec.targets) if t is not None]
     units = _expression_units(spec, targets, reporter)
     if has_intensity and carbon.ATTRIBUTE not in {t.name for t in spec.targets}:
@@ -118,6 +120,16 @@ def _duplicates(spec: ast.Spec, reporter: Reporter) -> None:
         unique(hw.attributes, "attribute", f" in hardware '{hw.name}'")
     for algorithm in spec.algorithms:
         unique(algorithm.params, "param", f" in algorithm '{algorithm.name}'")
+        unique(algorithm.inputs, "input", f" in algorithm '{algorithm.name}'")
+        params = {p.name: p.pos for p in algorithm.params}
+        for item in algorithm.inputs:
+            if item.name in params:
+                reporter.error(
+                    item.pos,
+                    f"input '{item.name}' has the name of a param of '{algorithm.name}'"
+                    f" (line {params[item.name].line}): a column is either chosen or given",
+                    len(item.name),
+                )
         unique(algorithm.data, "data binding for hardware", f" in algorithm '{algorithm.name}'")
 
 
@@ -177,7 +189,74 @@ def _algorithm(algorithm: ast.Algorithm, reporter: Reporter) -> AlgorithmInfo:
             len(algorithm.name),
         )
     bench = benchspec.validate(algorithm, params, reporter)
-    return AlgorithmInfo(algorithm.name, params, algorithm.pos.line, bench)
+    inputs = tuple(i for i in (_input(i, reporter) for i in algorithm.inputs) if i is not None)
+    return AlgorithmInfo(algorithm.name, params, algorithm.pos.line, bench, inputs)
+
+
+def _input(item: ast.Input, reporter: Reporter) -> InputDomain | None:
+    """An input's range and default: a range of the declared type, the default inside it."""
+    domain = item.domain
+    if not isinstance(domain, ast.Range):
+        reporter.error(
+            domain.pos,
+            f"input '{item.name}' takes a range A..B, not a set of values: its value is"
+            " given when solving, and the range says where the data hold it",
+        )
+        return None
+    low, high = domain.low, domain.high
+    if item.type == "int" and not (float(low).is_integer() and float(high).is_integer()):
+        reporter.error(
+            domain.pos,
+            f"int input '{item.name}' has non-integer bounds {low!r}..{high!r};"
+            " write integers or declare it float",
+        )
+        return None
+    if low > high:
+        reporter.error(
+            domain.pos,
+            f"empty range {low!r}..{high!r} for input '{item.name}':"
+            " the low end is above the high end",
+        )
+        return None
+    default = item.default
+    if default is not None:
+        problem = None
+        if item.type == "int" and not float(default).is_integer():
+            problem = f"int input '{item.name}' has the non-integer default {default!r}"
+        elif not low <= default <= high:
+            problem = (
+                f"default {default!r} of input '{item.name}' is outside its range {low!r}..{high!r}"
+            )
+        if problem:
+            reporter.error(item.default_pos, problem)
+            return None
+        default = float(default)
+    return InputDomain(item.name, item.type, float(low), float(high), default, item.pos.line)
+
+
+def _inputs_agree(spec: ast.Spec, algorithms: list[AlgorithmInfo], reporter: Reporter) -> None:
+    """An input of one name is one feature of the instance, whichever algorithm reads it:
+    a solve gives it one value, so every algorithm must declare it alike."""
+    first: dict[str, tuple[str, InputDomain]] = {}
+    for declared, info in zip(spec.algorithms, algorithms, strict=True):
+        for item in info.inputs:
+            if item.name not in first:
+                first[item.name] = (info.name, item)
+                continue
+            owner, seen = first[item.name]
+            if (seen.type, seen.low, seen.high, seen.default) != (
+                item.type,
+                item.low,
+                item.high,
+                item.default,
+            ):
+                node = next(i for i in declared.inputs if i.name == item.name)
+                reporter.error(
+                    node.pos,
+                    f"input '{item.name}' is declared differently in algorithm '{owner}'"
+                    f" (line {seen.line}): a solve gives it one value, so declare it alike",
+                    len(item.name),
+                )
 
 
 def _param(param: ast.Param, reporter: Reporter) -> ParamDomain | None:
@@ -423,7 +502,7 @@ def _read_data(path: Path, binding, info: AlgorithmInfo, targets, reporter) -> T
     text = datafile.read_csv(path, reporter)
     if text is None:
         return None
-    columns = [p.name for p in info.params] + [t.column for t in targets]
+    columns = info.features + [t.column for t in targets]
     missing = [c for c in dict.fromkeys(columns) if c not in text.header]
     for column in missing:
         reporter.error(
@@ -437,7 +516,8 @@ def _read_data(path: Path, binding, info: AlgorithmInfo, targets, reporter) -> T
     if table is None:
         return None
     lines = table.lines
-    for param in info.params:
+    checked = [*info.params, *(i.as_range() for i in info.inputs)]
+    for param in checked:
         column = table[param.name]
         outside = ~_inside(column, param)
         if outside.any():
@@ -446,7 +526,8 @@ def _read_data(path: Path, binding, info: AlgorithmInfo, targets, reporter) -> T
                 path,
                 int(lines[first]),
                 param.name,
-                f"value {_show(column[first])} is outside the declared domain of '{param.name}'"
+                f"value {_show(column[first])} is outside the declared"
+                f" {'domain' if param.finite else 'range'} of '{param.name}'"
                 f" ({_rows(int(outside.sum()))} outside in this file)",
             )
     if len(lines) < fit.MIN_ROWS:
@@ -457,7 +538,7 @@ def _read_data(path: Path, binding, info: AlgorithmInfo, targets, reporter) -> T
             len(binding.path) + 2,
         )
         return None
-    for param in info.params:
+    for param in info.params:  # an input's range is where instances may lie, not a grid
         _warn_if_partly_covered(table[param.name], param, binding, reporter)
     return table
 

@@ -253,8 +253,20 @@ def show(ctx: click.Context, build_dir: Path, as_json: bool) -> None:
             _fmt(s.holdout.mae),
         )
     out.print(table)
+    if manifest.inputs:
+        inputs = Table(
+            title="instance inputs each solve gives (--input NAME=VALUE, --inputs FILE.json)",
+            title_justify="left",
+        )
+        for column in ("name", "range", "default", "read by", "line"):
+            inputs.add_column(column, justify="right" if column == "line" else "left")
+        for i in manifest.inputs:
+            default = plain(i.default) if i.default is not None else "none: required"
+            inputs.add_row(escape(i.name), i.text, default, ", ".join(i.algorithms), str(i.line))
+        out.print(inputs)
+    at = f" (at {_reference_text(manifest)})" if manifest.inputs else ""
     quantities = Table(
-        title="quantities a solve can bound or optimise (--constraint, --minimize)",
+        title=f"quantities a solve can bound or optimise (--constraint, --minimize){at}",
         title_justify="left",
     )
     for column in ("name", "kind", "unit", "least", "greatest", "line"):
@@ -267,6 +279,26 @@ def show(ctx: click.Context, build_dir: Path, as_json: bool) -> None:
         )
     out.print(quantities)
     _print_recorded_warnings(manifest.warnings)
+
+
+def inputs_options(command):
+    """`--input NAME=VALUE` (repeatable) and `--inputs FILE.json`: the instance inputs."""
+    command = click.option(
+        "--inputs",
+        "inputs_file",
+        type=click.Path(path_type=Path),
+        metavar="FILE.json",
+        help='Instance inputs from a JSON file: {"pv_mean": 268} or'
+        ' {"inputs": [{"name": "pv_mean", "value": 268}]}.',
+    )(command)
+    return click.option(
+        "--input",
+        "given_inputs",
+        multiple=True,
+        metavar="NAME=VALUE",
+        help="The value of an instance input: --input pv_mean=268. Repeatable; it"
+        " overrides --inputs and the input's default.",
+    )(command)
 
 
 @main.command()
@@ -298,6 +330,7 @@ def show(ctx: click.Context, build_dir: Path, as_json: bool) -> None:
 )
 @click.option("--minimize", metavar="EXPR", help="Minimise this target or let instead.")
 @click.option("--maximize", metavar="EXPR", help="Maximise this target or let instead.")
+@inputs_options
 @json_option
 @click.pass_context
 def solve(
@@ -311,19 +344,25 @@ def solve(
     drops: tuple[str, ...],
     minimize: str | None,
     maximize: str | None,
+    given_inputs: tuple[str, ...],
+    inputs_file: Path | None,
     as_json: bool,
 ) -> None:
     """Solve TARGET (a spec, compiled first, or a build directory) and verify the answer.
 
     --constraint, --drop-constraint, --minimize and --maximize ask the build another
-    question without compiling again."""
+    question without compiling again; --input and --inputs give the instance's inputs."""
+    from hadac import inputs
     from hadac.query import FLAGS
 
     ctx.meta["json"] = as_json
     if target.is_dir() and location:
         raise click.UsageError("--location needs the spec (it recompiles), not a build dir")
     study = _load(target, output, location)
-    query = study.query(minimize, maximize, constraints, drops, names=FLAGS)
+    given = inputs.Given(given_inputs, inputs_file)
+    query = study.query(minimize, maximize, constraints, drops, names=FLAGS, inputs=given)
+    for warning in inputs.outside(study.manifest, query.inputs) if study.build.enumerated else []:
+        err.print(f"warning: {warning}", style="yellow", markup=False)
     chosen = study.solver(solver)
     with err.status(f"solving with {chosen}", spinner="dots"):
         answer = study.answer(query, chosen, time_limit)
@@ -332,6 +371,11 @@ def solve(
     else:
         _print_answer(answer)
     ctx.exit(answer.exit_code)
+
+
+def _reference_text(manifest) -> str:
+    """`pv_mean = 250, load_std = 150`: the inputs a build's saved ranges were computed at."""
+    return ", ".join(f"{i.name} = {plain(i.reference)}" for i in manifest.inputs)
 
 
 def _print_answer(answer) -> None:
@@ -358,6 +402,9 @@ def _print_answer(answer) -> None:
     table.add_row("algorithm", p.algorithm)
     for name, value in p.params.items():
         table.add_row(f"  {name}", plain(value))
+    for given in answer.query.inputs:
+        how = "given" if given.given else "default"
+        table.add_row(f"input {given.name}", f"{plain(given.value)} ({how})")
     for name, value in {**p.predicted, **p.lets}.items():
         table.add_row(name, escape(f"{shown(value)} {answer.units[name]}"))
     if answer.objective is not None:
@@ -410,20 +457,33 @@ solver_option = click.option(
 @solver_option
 @time_limit_option
 @location_option
+@inputs_options
 @json_option
 @click.pass_context
 def pareto(
-    ctx, spec: Path, objectives: str, points: int, output, solver, time_limit, location, as_json
+    ctx,
+    spec: Path,
+    objectives: str,
+    points: int,
+    output,
+    solver,
+    time_limit,
+    location,
+    given_inputs: tuple[str, ...],
+    inputs_file: Path | None,
+    as_json: bool,
 ) -> None:
     """The Pareto front of two objectives of SPEC, by epsilon-constraint solves, each point
     verified; a table, and front.csv and front.png in the output directory."""
     from hadac import pareto as fronts
+    from hadac.inputs import Given
 
     ctx.meta["json"] = as_json
     study = _load(spec, output / "build" if output else None, location)
     directory = output or study.build.directory.with_name(study.build.directory.name + "-pareto")
     with err.status(f"tracing the front of {objectives}", spinner="dots"):
-        front = study.pareto(objectives, points, solver, time_limit)
+        given = Given(given_inputs, inputs_file)
+        front = study.pareto(objectives, points, solver, time_limit, inputs=given)
         csv_path, png_path = fronts.write(front, directory)
     if as_json:
         files = {"csv": str(csv_path), "png": str(png_path)}
@@ -482,14 +542,28 @@ def _print_front(front) -> None:
 @solver_option
 @time_limit_option
 @location_option
-def report(spec: Path, output: Path, objectives, points, build_dir, solver, time_limit, location):
+@inputs_options
+def report(
+    spec: Path,
+    output: Path,
+    objectives,
+    points,
+    build_dir,
+    solver,
+    time_limit,
+    location,
+    given_inputs: tuple[str, ...],
+    inputs_file: Path | None,
+):
     """One self-contained HTML page: the spec, each surrogate's fit, the verified answer,
     and the Pareto front when asked; it loads nothing from the network."""
+    from hadac.inputs import Given
     from hadac.report import make
 
     names = [name.strip() for name in objectives.split(",")] if objectives else None
     with err.status(f"reporting on {spec}", spinner="dots"):
-        made = make(spec, output, names, points, solver, time_limit, location, build_dir)
+        given = Given(given_inputs, inputs_file)
+        made = make(spec, output, names, points, solver, time_limit, location, build_dir, given)
     _print_diagnostics(made.build.warnings)
     status = made.answer.status
     choice = f": {made.answer.point.label()}" if made.answer.point else ""

@@ -46,6 +46,7 @@ from hadac.manifest import (
     DataRecord,
     HardwareRecord,
     Holdout,
+    InputRecord,
     LetRecord,
     Manifest,
     ModelRecord,
@@ -79,7 +80,8 @@ R2_WARNING = 0.5
 
 
 def fit_all(problem: Problem, reporter: Reporter) -> dict[tuple[str, str, str], fit.Fitted]:
-    """One surrogate per (algorithm, hardware, target), inputs = the algorithm's params in order.
+    """One surrogate per (algorithm, hardware, target), inputs = the algorithm's params in
+    order, then its instance inputs in order.
 
     A holdout R² under 0.5 is reported as a warning at the target's line: the optimum of a
     surrogate that explains little of its data says little about the real system.
@@ -89,8 +91,7 @@ def fit_all(problem: Problem, reporter: Reporter) -> dict[tuple[str, str, str], 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # e.g. MLP convergence; holdout metrics tell the story
         for pair in problem.pairs:
-            inputs = [p.name for p in problem.algorithm(pair.algorithm).params]
-            x = pair.table.matrix(inputs)
+            x = pair.table.matrix(problem.algorithm(pair.algorithm).features)
             declared = carbon.catalogue_name(problem.hardware_info(pair.hardware))
             for target in problem.targets:
                 key = (pair.algorithm, declared, target.name)
@@ -129,9 +130,10 @@ def prove_all(
     problem: Problem, fitted: dict[tuple[str, str, str], fit.Fitted], models: dict
 ) -> dict[str, predictors.Proof | None]:
     """Each estimator's numpy predictor, compared with its `predict` on its training rows and
-    over its algorithm's params, once per model file (location entries share theirs)."""
+    over its algorithm's params and input ranges, once per model file (location entries
+    share theirs)."""
     kinds = {t.name: t.kind for t in problem.targets}
-    points = {a.name: predictors.points(a.params) for a in problem.algorithms}
+    points = {a.name: predictors.points(a.feature_domains) for a in problem.algorithms}
     proofs: dict[str, predictors.Proof | None] = {}
     for key, name in models.items():
         if name not in proofs:
@@ -230,7 +232,7 @@ def _manifest(
                 target.unit_text,
                 target.kind,
                 {k: list(v) if isinstance(v, tuple) else v for k, v in target.args.items()},
-                tuple(p.name for p in problem.algorithm(algorithm).params),
+                tuple(problem.algorithm(algorithm).features),
                 encoding["encoding"],
                 encoding["size"],
                 result.rows,
@@ -291,6 +293,8 @@ def _manifest(
             )
             for a in problem.algorithms
         },
+        inputs=_inputs(problem),
+        algorithm_inputs={a.name: tuple(i.name for i in a.inputs) for a in problem.algorithms},
         targets=tuple(
             TargetRecord(t.name, t.column, t.unit_text, t.kind, names.target_var(t.name), t.line)
             for t in problem.targets
@@ -306,6 +310,23 @@ def _manifest(
         constraints=tuple(encoded.constraints),
         surrogates=tuple(surrogates),
         warnings=tuple(d.format() for d in warnings_),
+    )
+
+
+def _inputs(problem: Problem) -> tuple[InputRecord, ...]:
+    return tuple(
+        InputRecord(
+            item.name,
+            item.type,
+            item.low,
+            item.high,
+            item.default,
+            item.reference,
+            item.line,
+            names.input_var(item.name),
+            tuple(problem.readers(item.name)),
+        )
+        for item in problem.inputs
     )
 
 

@@ -24,3 +24,33 @@ class ParamDomain:
     @property
     def finite(self) -> bool:
         return self.values is not None
+
+
+@dataclass(frozen=True)
+class InputDomain:
+    """An instance feature: a column of the data that the surrogates take after the params,
+    whose value is given at each solve rather than chosen. The range says where the data
+    hold it (a value outside is extrapolated); `default` is taken when a solve gives none."""
+
+    name: str
+    type: str
+    low: float
+    high: float
+    default: float | None
+    line: int
+
+    def as_range(self) -> ParamDomain:
+        """The range as a continuous domain, for the encoders and the data checks."""
+        return ParamDomain(self.name, self.type, self.low, self.high, None, self.line)
+
+    @property
+    def reference(self) -> float:
+        """The value a build's saved tables and ranges are computed at: the default, else
+        the middle of the range (rounded down for an int)."""
+        if self.default is not None:
+            return self.default
+        middle = (self.low + self.high) / 2
+        return float(int(middle // 1)) if self.type == "int" else middle
+
+    def holds(self, value: float) -> bool:
+        return self.low <= value <= self.high

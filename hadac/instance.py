@@ -23,13 +23,22 @@ TOLERANCE = 1e-9  # how far below a value a MIP's strict bound asks for, relativ
 
 
 def data(build: BuildDir, query: Query) -> dict[str, object]:
-    """The MiniZinc data of `query` on `build`: bounds of every quantity, then WEIGHT."""
+    """The MiniZinc data of `query` on `build`: the instance inputs' part (an enumerated
+    model's ranks at them, or a MIP model's input values), bounds of every quantity, then
+    WEIGHT."""
+    build = build.at(query.input_values())
     manifest = build.manifest
     known = {q.name for q in manifest.quantities}
     for limit in query.limits:
         if limit.quantity not in known:
             raise HadacError(f"'{limit.text}': this build has no quantity '{limit.quantity}'")
     out: dict[str, object] = {}
+    if manifest.inputs and build.enumerated:
+        for q in manifest.quantities:
+            out[names.distinct_count(q.name)] = len(build.distinct(q.name))
+            out[names.rank_array(q.name)] = [int(r) for r in build.ranks(q.name)]
+    elif manifest.inputs:
+        out |= {i.var: float(build.inputs[i.name]) for i in manifest.inputs}
     for q in manifest.quantities:
         for op, use, bound, margin in (
             ("<=", names.use_upper, names.upper, names.upper_margin),
@@ -95,7 +104,7 @@ def _weights(build: BuildDir, query: Query) -> list:
         if not combined_fits(build, objective.quantity, objective.then):
             raise HadacError("the two objectives' ranks do not fit one 32-bit objective")
         second = index[objective.then]
-        weights[first], weights[second] = sign * (quantities[second].distinct + 1), sign
+        weights[first], weights[second] = sign * (len(build.distinct(objective.then)) + 1), sign
         return weights
     if objective.then is not None:
         raise HadacError("a MIP model optimises one quantity at a time")
@@ -112,9 +121,8 @@ def scale(low: float, high: float) -> float:
 
 
 def combined_fits(build: BuildDir, first: str, then: str) -> bool:
-    """Whether one enumerated solve can order by `first`, then `then`."""
+    """Whether one enumerated solve can order by `first`, then `then` (at the build's inputs)."""
     if not build.enumerated:
         return False
-    quantities = {q.name: q for q in build.manifest.quantities}
-    top = quantities[then].distinct + 1
-    return quantities[first].distinct * top + top < INT_LIMIT
+    top = len(build.distinct(then)) + 1
+    return len(build.distinct(first)) * top + top < INT_LIMIT

@@ -15,7 +15,9 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
-FORMAT_VERSION = 4
+from hadac.numbers import plain
+
+FORMAT_VERSION = 5
 
 # Field names that the JSON spells differently (a Python name cannot hold a `-`).
 _JSON_NAMES = {"scikit_learn": "scikit-learn"}
@@ -100,6 +102,27 @@ class ParamRecord:
     type: str
     var: str  # the MiniZinc variable of its value
     array: str  # enumerated: its value per configuration
+
+
+@dataclass(frozen=True)
+class InputRecord:
+    """An instance feature given at each solve: its range, its default, the value the
+    build's saved tables and quantity ranges were computed at, and who reads it."""
+
+    name: str
+    type: str
+    low: float
+    high: float
+    default: float | None
+    reference: float
+    line: int
+    var: str  # MIP model: the parameter that holds its value
+    algorithms: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        """`float in 0..500`, as a person writes the range."""
+        return f"{self.type} in {plain(self.low)}..{plain(self.high)}"
 
 
 @dataclass(frozen=True)
@@ -215,6 +238,8 @@ class Manifest:
     lets: tuple[LetRecord, ...]
     pairs: tuple[PairRecord, ...]
     params: dict[str, tuple[ParamRecord, ...]]  # by algorithm
+    inputs: tuple[InputRecord, ...]  # each instance feature once, in the order first declared
+    algorithm_inputs: dict[str, tuple[str, ...]]  # by algorithm: its inputs, in declared order
     targets: tuple[TargetRecord, ...]
     attribute_units: dict[str, str]
     quantities: tuple[QuantityRecord, ...]
@@ -227,6 +252,9 @@ class Manifest:
 
     def quantity(self, name: str) -> QuantityRecord:
         return next(q for q in self.quantities if q.name == name)
+
+    def input(self, name: str) -> InputRecord:
+        return next(i for i in self.inputs if i.name == name)
 
     def hardware_entry(self, name: str) -> HardwareRecord:
         return next(h for h in self.hardware if h.name == name)

@@ -14,6 +14,7 @@ Every point is verified against the fitted models exactly as `hadac solve` verif
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import numpy as np
 from hadac import instance, runtime
 from hadac.builddir import BuildDir
 from hadac.errors import HadacError
+from hadac.inputs import InputValue
 from hadac.manifest import Manifest
 from hadac.numbers import kept, plain
 from hadac.query import Limit, Objective, Query
@@ -120,9 +122,18 @@ class Front:
 class _Solver:
     """Asks one build for lexicographic minima under the spec's constraints and an epsilon."""
 
-    def __init__(self, build: BuildDir, solver: str, time_limit: float | None):
-        self.build, self.solver, self.time_limit = build, solver, time_limit
-        self.spec = Query(Query.of_spec(build.manifest).limits)  # the spec's constraints
+    def __init__(
+        self,
+        build: BuildDir,
+        solver: str,
+        time_limit: float | None,
+        given: Sequence[InputValue] = (),
+    ):
+        manifest = build.manifest
+        spec = Query.of_spec(manifest).with_inputs(manifest, list(given))
+        self.spec = Query(spec.limits, inputs=spec.inputs)  # the spec's constraints
+        self.build = build.at(spec.input_values())
+        self.solver, self.time_limit = solver, time_limit
         self.solves = 0
 
     def _run(self, query: Query) -> tuple[Point | None, bool]:
@@ -146,26 +157,37 @@ class _Solver:
             text = f"{second} {'<' if strict else '<='} {below!r}"
             limits += (Limit(second, "<=", below, text, strict=strict),)
         if instance.combined_fits(self.build, first, second):  # one solve, ranks combined
-            point, proven = self._run(Query(limits, Objective(first, "minimize", "", second)))
+            point, proven = self._run(
+                Query(limits, Objective(first, "minimize", "", second), self.spec.inputs)
+            )
             return None if point is None else (point, proven)
-        point, proven = self._run(Query(limits, Objective(first, "minimize", "")))
+        point, proven = self._run(Query(limits, Objective(first, "minimize", ""), self.spec.inputs))
         if point is None:
             return None
         best = point.solver.quantities[first]
         if not self.build.enumerated:  # the MIP's optimum is within its tolerances
             best += TOLERANCE * max(abs(best), 1e-300)
         tie = Limit(first, "<=", best, f"{first} <= {best!r}")
-        again, proven_again = self._run(Query((*limits, tie), Objective(second, "minimize", "")))
+        again, proven_again = self._run(
+            Query((*limits, tie), Objective(second, "minimize", ""), self.spec.inputs)
+        )
         return (again or point), proven and proven_again
 
 
 def trace(
-    build: BuildDir, first: Axis, second: Axis, solver: str, points: int, time_limit: float | None
+    build: BuildDir,
+    first: Axis,
+    second: Axis,
+    solver: str,
+    points: int,
+    time_limit: float | None,
+    given: Sequence[InputValue] = (),
 ) -> Front:
-    """The front of two quantities of a build; Ctrl-C stops it with the points found so far."""
+    """The front of two quantities of a build at the given instance inputs; Ctrl-C stops it
+    with the points found so far."""
     if points < 2:
         raise HadacError("--points must be at least 2")
-    engine = _Solver(build, solver, time_limit)
+    engine = _Solver(build, solver, time_limit, given)
     info = runtime.solver_info(solver)
     front = Front(first, second, solver=solver, where=info.where)
     try:

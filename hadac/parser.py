@@ -164,11 +164,20 @@ class _ToAst(Transformer):
         params = tuple(i for i in body if isinstance(i, ast.Param))
         data = tuple(i for i in body if isinstance(i, ast.DataBinding))
         bench = tuple(i for i in body if isinstance(i, ast.BenchItem))
-        return ast.Algorithm(str(name), params, data, _pos(name), bench)
+        inputs = tuple(i for i in body if isinstance(i, ast.Input))
+        return ast.Algorithm(str(name), params, data, _pos(name), bench, inputs)
 
     def param(self, meta, items):
         name, type_, domain = items
         return ast.Param(str(name), str(type_), domain, _pos(name))
+
+    def input(self, meta, items):
+        name, type_, domain, *default = items
+        value, pos = default[0] if default else (None, None)
+        return ast.Input(str(name), str(type_), domain, _pos(name), value, pos)
+
+    def input_default(self, meta, items):
+        return items[0]
 
     def number(self, meta, items):
         return self._finite(items[-1], _number(items[-1], len(items) == 2)), _pos(items[0])

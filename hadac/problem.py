@@ -16,7 +16,7 @@ import numpy as np
 from hadac import ast
 from hadac.benchspec import BenchSetup
 from hadac.datafile import Table
-from hadac.domains import ParamDomain
+from hadac.domains import InputDomain, ParamDomain
 from hadac.units import Lowered, pretty
 
 if TYPE_CHECKING:
@@ -29,6 +29,18 @@ class AlgorithmInfo:
     params: tuple[ParamDomain, ...]
     line: int
     bench: BenchSetup | None = None  # what `hadac bench` runs; None without a run line
+    inputs: tuple[InputDomain, ...] = ()  # the surrogates' inputs after the params
+
+    @property
+    def features(self) -> list[str]:
+        """The columns every surrogate of the algorithm takes, in order: params, then inputs."""
+        return [p.name for p in self.params] + [i.name for i in self.inputs]
+
+    @property
+    def feature_domains(self) -> tuple[ParamDomain, ...]:
+        """The features' domains in the same order, each input as its continuous range:
+        what the MIP encoders bound a surrogate over."""
+        return (*self.params, *(i.as_range() for i in self.inputs))
 
     def points(self) -> np.ndarray:
         """Every combination of param values, one row each, first param varying slowest."""
@@ -123,6 +135,20 @@ class Problem:
 
     def algorithm(self, name: str) -> AlgorithmInfo:
         return next(a for a in self.algorithms if a.name == name)
+
+    @property
+    def inputs(self) -> list[InputDomain]:
+        """Each instance input once, in the order first declared (the checks made every
+        algorithm that reads a name declare it alike)."""
+        first: dict[str, InputDomain] = {}
+        for algorithm in self.algorithms:
+            for item in algorithm.inputs:
+                first.setdefault(item.name, item)
+        return list(first.values())
+
+    def readers(self, name: str) -> list[str]:
+        """The algorithms that read input `name`."""
+        return [a.name for a in self.algorithms if name in {i.name for i in a.inputs}]
 
     def target(self, name: str) -> TargetInfo:
         return next(t for t in self.targets if t.name == name)

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hadac import ast, parser
+from hadac import inputs as inputs_
 from hadac.errors import Diagnostic, HadacError, Reporter
+from hadac.inputs import InputValue
 from hadac.manifest import ConstraintRecord, Manifest, PairMargin
 from hadac.units import Const, Op, Typer, evaluate, from_json, names_in, parse_unit, to_json
 
@@ -95,18 +97,30 @@ class Objective:
 class Query:
     limits: tuple[Limit, ...] = ()
     objective: Objective | None = None
+    inputs: tuple[InputValue, ...] = ()  # the instance's features, for a build that has any
 
     @classmethod
     def of_spec(cls, manifest: Manifest) -> Query:
-        """The spec's own question: its constraints and its objective."""
+        """The spec's own question: its constraints and its objective, at the inputs'
+        defaults (an input without one must be given: `with_inputs`)."""
         goal = manifest.objective
         objective = Objective(goal.quantity, goal.sense, goal.text) if goal else None
-        return cls(tuple(Limit.of_constraint(c) for c in manifest.constraints), objective)
+        limits = tuple(Limit.of_constraint(c) for c in manifest.constraints)
+        return cls(limits, objective, inputs_.defaults(manifest))
+
+    def with_inputs(self, manifest: Manifest, given: list[InputValue]) -> Query:
+        """This question for the instance `given` describes: every input given or
+        defaulted, in the build's order, or an error naming each input without a value."""
+        return dataclasses.replace(self, inputs=inputs_.resolve(manifest, given))
+
+    def input_values(self) -> dict[str, float]:
+        return {v.name: v.value for v in self.inputs}
 
     def to_json(self) -> dict:
         return {
             "constraints": [limit.to_json() for limit in self.limits],
             "objective": self.objective.to_json() if self.objective else None,
+            "inputs": [v.to_json() for v in self.inputs],
         }
 
 
@@ -170,7 +184,7 @@ def what_if(
     ):
         if text is not None:
             objective = parse_objective(manifest, text, sense, option)
-    return Query(tuple(limits), objective)
+    return Query(tuple(limits), objective, base.inputs)
 
 
 def _dropped(limits: list[Limit], name: str, option: str) -> Limit:

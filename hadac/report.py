@@ -22,7 +22,9 @@ import jinja2
 from hadac import __version__, carbon
 from hadac.builddir import BuildDir
 from hadac.compiler import Build, compile_spec
+from hadac.inputs import NONE_GIVEN, Given
 from hadac.numbers import plain
+from hadac.query import Query
 from hadac.resources import templates
 from hadac.solve import Answer, solve_build
 
@@ -204,18 +206,22 @@ def make(
     time_limit: float | None = None,
     location: str | None = None,
     build_dir: Path | None = None,
+    inputs: Given = NONE_GIVEN,
 ) -> Report:
-    """Compile, solve (and trace a front when asked), then write the page to `output`."""
+    """Compile, solve at the given instance inputs (and trace a front when asked), then
+    write the page to `output`."""
     build = compile_spec(spec, build_dir, location)
     chosen = solver or build.problem.solver or "cbc"
     compiled = BuildDir(build.directory)
-    answer = solve_build(compiled, chosen, time_limit, build.seconds)
+    manifest = compiled.manifest
+    query = Query.of_spec(manifest).with_inputs(manifest, inputs.values(manifest))
+    answer = solve_build(compiled, chosen, time_limit, build.seconds, query)
     front = None
     if pareto_objectives:
         from hadac import pareto
 
         first, second = pareto.axes(compiled.manifest, pareto_objectives)
-        front = pareto.trace(compiled, first, second, chosen, points, time_limit)
+        front = pareto.trace(compiled, first, second, chosen, points, time_limit, inputs)
     report = Report(build, answer, front)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(render(report), encoding="utf-8")

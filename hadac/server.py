@@ -95,6 +95,7 @@ class SolveRequest(BaseModel):
     location: Location | None = None
     solver: SolverName | None = None
     time_limit: Seconds | None = None
+    inputs: Annotated[dict[str, float], Field(max_length=100)] = {}
 
 
 def _split(value: object) -> object:
@@ -111,6 +112,7 @@ class ParetoRequest(BaseModel):
     location: Location | None = None
     solver: SolverName | None = None
     time_limit: Seconds | None = None
+    inputs: Annotated[dict[str, float], Field(max_length=100)] = {}
 
 
 class Refusal(Exception):
@@ -321,6 +323,7 @@ def create_app(studies: list[Study], workers: int = 2, max_time_limit: float = 6
                     request.maximize,
                     [c.text() if isinstance(c, Bound) else c for c in request.constraints],
                     [str(d) for d in request.drop_constraints],
+                    inputs=request.inputs,
                 ),
             )
             chosen = solver_for(here, request.solver)
@@ -342,7 +345,9 @@ def create_app(studies: list[Study], workers: int = 2, max_time_limit: float = 6
             front = _step(
                 502,
                 "solver",
-                lambda: here.pareto(request.objectives, request.points, chosen, seconds),
+                lambda: here.pareto(
+                    request.objectives, request.points, chosen, seconds, inputs=request.inputs
+                ),
             )
             return {"format_version": FORMAT_VERSION, **front.to_json()}
 

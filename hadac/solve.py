@@ -197,6 +197,7 @@ class Answer:
                 else None
             ),
             "lets": p.lets if p else None,
+            "inputs": [v.to_json() for v in self.query.inputs],
             "units": self.units,
             "constraints": self.constraints,
             "verified": p is not None,
@@ -225,7 +226,9 @@ def run(
     verified: Query | None = None,
 ) -> tuple[runtime.SolveResult, Point | None]:
     """One solve of the build's model with the query's data; the point found, verified
-    against the limits of `verified` (by default the query's own)."""
+    against the limits of `verified` (by default the query's own), both at the query's
+    inputs."""
+    build = build.at(query.input_values())
     with tempfile.TemporaryDirectory(prefix="hadac-query-") as folder:
         path = Path(folder) / "query.json"
         path.write_text(jsondata.dumps(instance.data(build, query)))
@@ -315,6 +318,7 @@ def _relaxed(
     relaxed = Query(
         tuple(x for x in query.limits if x not in dropped),
         Objective(first.quantity, sense, f"{sense} {first.quantity}"),
+        query.inputs,
     )
     return run(build, relaxed, solver, time_limit)[1]
 

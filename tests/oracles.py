@@ -78,15 +78,18 @@ def configurations(
     domains: Mapping[str, Sequence[Sequence[float]]],
     targets: Iterable[str],
     missing_ok: bool = False,
+    inputs: Sequence[float] = (),
 ) -> Iterator[Configuration]:
     """Every configuration of `pairs`, the params of each algorithm ranging over `domains`
     (per algorithm, the values of each param in declared order), with the predictions of
-    the estimators saved in the build at `directory`."""
+    the estimators saved in the build at `directory`; `inputs`, the values of the instance
+    inputs in declared order, follow the params in every row predicted on."""
     targets = tuple(targets)
     for algorithm, hardware in pairs:
         models = load_models(directory, algorithm, hardware, targets, missing_ok)
         points = list(itertools.product(*domains[algorithm]))
         x = np.array(points, dtype=float).reshape(len(points), len(domains[algorithm]))
+        x = np.column_stack([x, np.tile(np.asarray(inputs, dtype=float), (len(x), 1))])
         columns = {t: m.predict(x) for t, m in models.items()}
         for row, point in enumerate(points):
             predicted = {t: float(column[row]) for t, column in columns.items()}

@@ -39,6 +39,10 @@ minimize time
 # Enough rows to fit and check a surrogate (hadac.fit.MIN_ROWS); rows 2-4 as the carets say
 GOOD_CSV = "n,t\n" + "1,2.0\n2,3.5\n3,4.0\n" * 4
 DATA = '  data hw = "a.csv"'  # the line before which bench cases add theirs
+# GOOD_CSV with an instance input `d`, one of 0..9 per row
+INPUT_CSV = "n,d,t\n" + "".join(
+    f"{1 + k % 3},{k % 10},{2 + k % 3 + 0.1 * (k % 10)}\n" for k in range(12)
+)
 
 
 def edit(*changes: tuple[str, str], append: str = "") -> str:
@@ -790,6 +794,152 @@ spec.hada:6:20: error: unexpected ';'; expected '-', a name or a number
             )
         ),
         "",
+        code=0,
+    ),
+    # ---- instance inputs ----
+    Case(
+        "input-valid",
+        edit(
+            (
+                "  param n: int in 1..3",
+                "  param n: int in 1..3\n  input d: float in 0..10 default 4",
+            )
+        ),
+        "",
+        files={"a.csv": INPUT_CSV},
+        code=0,
+    ),
+    Case(
+        "input-column-missing",
+        edit(("  param n: int in 1..3", "  param n: int in 1..3\n  input d: float in 0..10")),
+        """\
+spec.hada:6:13: error: a.csv has no column "d" (it has: n, t)
+    6 |   data hw = "a.csv"
+      |             ^^^^^^^
+""",
+    ),
+    Case(
+        "input-set-of-values",
+        edit(("  param n: int in 1..3", "  param n: int in 1..3\n  input d: float in {1, 2}")),
+        """\
+spec.hada:5:22: error: input 'd' takes a range A..B, not a set of values: its value is given\
+ when solving, and the range says where the data hold it
+    5 |   input d: float in {1, 2}
+      |                      ^
+""",
+        files={"a.csv": INPUT_CSV},
+    ),
+    Case(
+        "input-default-outside-range",
+        edit(
+            (
+                "  param n: int in 1..3",
+                "  param n: int in 1..3\n  input d: float in 0..10 default 12",
+            )
+        ),
+        """\
+spec.hada:5:35: error: default 12 of input 'd' is outside its range 0..10
+    5 |   input d: float in 0..10 default 12
+      |                                   ^
+""",
+        files={"a.csv": INPUT_CSV},
+    ),
+    Case(
+        "input-int-default-not-integer",
+        edit(
+            (
+                "  param n: int in 1..3",
+                "  param n: int in 1..3\n  input d: int in 0..10 default 2.5",
+            )
+        ),
+        """\
+spec.hada:5:33: error: int input 'd' has the non-integer default 2.5
+    5 |   input d: int in 0..10 default 2.5
+      |                                 ^
+""",
+        files={"a.csv": INPUT_CSV},
+    ),
+    Case(
+        "input-int-bounds-not-integer",
+        edit(("  param n: int in 1..3", "  param n: int in 1..3\n  input d: int in 0.5..10")),
+        """\
+spec.hada:5:19: error: int input 'd' has non-integer bounds 0.5..10; write integers or declare\
+ it float
+    5 |   input d: int in 0.5..10
+      |                   ^
+""",
+        files={"a.csv": INPUT_CSV},
+    ),
+    Case(
+        "input-empty-range",
+        edit(("  param n: int in 1..3", "  param n: int in 1..3\n  input d: float in 10..0")),
+        """\
+spec.hada:5:21: error: empty range 10..0 for input 'd': the low end is above the high end
+    5 |   input d: float in 10..0
+      |                     ^
+""",
+        files={"a.csv": INPUT_CSV},
+    ),
+    Case(
+        "input-named-like-a-param",
+        edit(("  param n: int in 1..3", "  param n: int in 1..3\n  input n: float in 0..10")),
+        """\
+spec.hada:5:9: error: input 'n' has the name of a param of 'alg' (line 4): a column is either\
+ chosen or given
+    5 |   input n: float in 0..10
+      |         ^
+""",
+    ),
+    Case(
+        "input-declared-twice",
+        edit(
+            (
+                "  param n: int in 1..3",
+                "  param n: int in 1..3\n  input d: float in 0..10\n  input d: float in 0..10",
+            )
+        ),
+        """\
+spec.hada:6:9: error: duplicate input 'd' in algorithm 'alg' (first declared at line 5)
+    6 |   input d: float in 0..10
+      |         ^
+""",
+        files={"a.csv": INPUT_CSV},
+    ),
+    Case(
+        "input-declared-differently-by-two-algorithms",
+        edit(
+            ("  param n: int in 1..3", "  param n: int in 1..3\n  input d: float in 0..10"),
+            append="algorithm other {\n  param n: int in 1..3\n  input d: float in 0..20\n"
+            '  data hw = "a.csv"\n}\n',
+        ),
+        """\
+spec.hada:12:9: error: input 'd' is declared differently in algorithm 'alg' (line 5): a solve\
+ gives it one value, so declare it alike
+   12 |   input d: float in 0..20
+      |         ^
+""",
+        files={"a.csv": INPUT_CSV},
+    ),
+    Case(
+        "input-default-without-value",
+        edit(
+            ("  param n: int in 1..3", "  param n: int in 1..3\n  input d: float in 0..10 default")
+        ),
+        """\
+spec.hada:6:3: error: unexpected 'data'; expected '-' or a number
+    6 |   data hw = "a.csv"
+      |   ^^^^
+""",
+        files={"a.csv": INPUT_CSV},
+    ),
+    Case(
+        "input-data-outside-range",
+        edit(("  param n: int in 1..3", "  param n: int in 1..3\n  input d: float in 0..5")),
+        """\
+<DIR>/a.csv:8: column "d": warning: value 6 is outside the declared range of 'd' (4 rows\
+ outside in this file)
+""",
+        files={"a.csv": INPUT_CSV},
         code=0,
     ),
 ]

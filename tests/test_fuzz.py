@@ -27,7 +27,9 @@ from hadac.errors import Diagnostic, HadacError
 from hadac.parser import parse
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
-EXAMPLES = {name: (SPECS / name).read_text() for name in ("tiny.hada", "usage-cost.hada")}
+EXAMPLES = {
+    name: (SPECS / name).read_text() for name in ("tiny.hada", "usage-cost.hada", "instances.hada")
+}
 
 # CI runs a fixed, reproducible set of examples. To search deeper, with fresh random examples:
 #   HADAC_FUZZ_SCALE=20 HADAC_FUZZ_RANDOM=1 pytest tests/test_fuzz.py
@@ -83,7 +85,8 @@ KEYWORDS = [
     "constraint", "solver", "int", "float", "in", "cbc", "highs", "tree", "forest", "boosted",
     "mlp", "linear", "max_depth", "n_estimators", "hidden", "learning_rate", "cores", "price",
     "location", "time", "cost", "emissions", "memory", "laptop", "server", "anticipate",
-    "nScenarios", "nTraces", "let", "with", "confidence", "carbon_intensity",
+    "nScenarios", "nTraces", "let", "with", "confidence", "carbon_intensity", "input",
+    "default", "instance",
 ]  # fmt: skip
 PUNCTUATION = [
     "{", "}", "(", ")", "[", "]", "=", ",", ":", "~", "..", "+", "-", "*", "/", "<=", ">=",
@@ -135,6 +138,9 @@ DOMAINS = st.sampled_from(
     ["int in 1..20", "int in 20..1", "int in 0.5..3", "float in 0..1", "int in {1, 2, 4}",
      "int in {1, 2.5}", "int in {2, 2}", "float in {0.5, 1}", "int in -5..5", "int in 1..1000000"]
 )  # fmt: skip
+# Instance inputs: a column of the data (`instance` is one), a param's name, or no column.
+INPUT_NAMES = st.sampled_from(["instance", "nScenarios", "nTraces", "day", "n"])
+INPUT_DEFAULTS = st.sampled_from(["", " default 3", " default 2.5", " default -1", " default"])
 PATHS = st.sampled_from(
     ["data/anticipate_laptop.csv", "data/contingency_server.csv", "nope.csv", "", "data", ".",
      "a\x00b.csv", "../../../../etc/passwd", "data/anticipate_cloud.csv"]
@@ -175,6 +181,8 @@ def generated_spec(draw) -> str:
     ):
         param = "nScenarios" if alg == "anticipate" else "nTraces"
         lines = [f"  param {param}: {draw(DOMAINS)}"]
+        for _ in range(draw(st.integers(0, 2))):
+            lines.append(f"  input {draw(INPUT_NAMES)}: {draw(DOMAINS)}{draw(INPUT_DEFAULTS)}")
         for hw in draw(
             st.lists(st.sampled_from(["laptop", "server", "cloud", "ghost"]), max_size=3)
         ):

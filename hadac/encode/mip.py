@@ -18,7 +18,7 @@ import numpy as np
 from hadac import affine, surrogates
 from hadac.encode import names
 from hadac.encode.quantities import Definition
-from hadac.encode.render import bound_names
+from hadac.encode.render import bound_names, input_rows
 from hadac.errors import HadacError
 from hadac.numbers import exact
 from hadac.problem import AlgorithmInfo, Problem
@@ -28,13 +28,24 @@ TABLE_LIMIT = 10_000  # points of an algorithm's domain up to which a surrogate 
 
 def encoding_for(problem: Problem, target, algorithm: AlgorithmInfo) -> str:
     """The target's requested encoding, else a table for a small domain, else its structure.
-    An algorithm without params has one value per target, a table of one row."""
-    if not algorithm.params:
+
+    A surrogate of an algorithm with instance inputs is never a table here: its table would
+    depend on each solve's inputs, while the MIP model's data are fixed at compile time. One
+    of an algorithm with neither params nor inputs has one value, a table of one row.
+    """
+    if not algorithm.params and not algorithm.inputs:
         return "table"
     finite = all(p.finite for p in algorithm.params)
     points = math.prod(len(p.values) for p in algorithm.params) if finite else math.inf
     wanted = target.encoding
-    if wanted == "table" or (wanted is None and points <= TABLE_LIMIT):
+    if wanted == "table" and algorithm.inputs:
+        raise HadacError(
+            f"{problem.spec.path}:{target.line}: '{target.name}' asks for a table but"
+            f" '{algorithm.name}' has instance inputs, whose values change the table at each"
+            " solve; drop `encoding = table` (the MIP model encodes its structure), or give"
+            " every param a finite domain so that hadac enumerates"
+        )
+    if wanted == "table" or (wanted is None and points <= TABLE_LIMIT and not algorithm.inputs):
         if not finite:
             raise HadacError(
                 f"{problem.spec.path}:{target.line}: '{target.name}' asks for a table but"
@@ -77,7 +88,7 @@ def surrogate(
             "size": {"table_rows": len(values)},
         }
     else:
-        enc = surrogates.encode_mip(encoding, estimator, algorithm.params)
+        enc = surrogates.encode_mip(encoding, estimator, algorithm.feature_domains)
     data = {f"{sid}_{key}": value for key, value in enc.pop("data").items()}
     low, high = _widen(*enc.pop("bounds"))
     return {
@@ -89,9 +100,9 @@ def surrogate(
         "y": f"y_{sid}",
         "low": exact(low),
         "high": exact(high),
-        "inputs": len(algorithm.params),
-        "x_low": "[" + ", ".join(exact(p.low) for p in algorithm.params) + "]",
-        "x_high": "[" + ", ".join(exact(p.high) for p in algorithm.params) + "]",
+        "inputs": len(algorithm.feature_domains),
+        "x_low": "[" + ", ".join(exact(p.low) for p in algorithm.feature_domains) + "]",
+        "x_high": "[" + ", ".join(exact(p.high) for p in algorithm.feature_domains) + "]",
     }, data
 
 
@@ -120,6 +131,7 @@ def context(
                     "line": p.line,
                 }
             )
+        inputs_of += [names.input_var(i.name) for i in algorithm.inputs]
         params_array = "[" + ", ".join(inputs_of) + "]"
         inputs[algorithm.name] = params_array
 
@@ -208,6 +220,7 @@ def context(
     ctx = {
         "pairs": pairs,
         "params": params,
+        "inputs": input_rows(problem),
         "points": points,
         "surrogates": surrogates,
         "targets": target_list,

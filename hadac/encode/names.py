@@ -27,6 +27,8 @@ VALUE = "VALUE"  # enumerated model: a quantity's value per configuration
 RANK = "RANK"  # enumerated model: a quantity's rank per configuration
 RANK_VAR = "rank"  # enumerated model: the chosen configuration's rank of a quantity
 QUANTITY = "quantity"  # MIP model: the value of a let or an expression
+INPUT = "input"  # MIP model: an input's value, a parameter each solve's data sets
+DISTINCT = "DISTINCT"  # enumerated model with inputs: a quantity's top rank, per solve
 UPPER = "MAX"  # query data: a quantity's upper limit, per pair
 USE_UPPER = "useMAX"  # query data: whether that limit applies
 LOWER = "MIN"
@@ -45,6 +47,8 @@ KINDS = (
     RANK,
     RANK_VAR,
     QUANTITY,
+    INPUT,
+    DISTINCT,
     UPPER,
     USE_UPPER,
     LOWER,
@@ -96,6 +100,10 @@ def point_array(algorithm_name: str, param: str) -> str:
     return identifier(POINT_ARRAY, algorithm_name, param)
 
 
+def input_var(name: str) -> str:
+    return identifier(INPUT, name)
+
+
 def target_var(name: str) -> str:
     return identifier(TARGET, name)
 
@@ -118,6 +126,10 @@ def value_array(quantity: str) -> str:
 
 def rank_array(quantity: str) -> str:
     return _quantity(RANK, quantity)
+
+
+def distinct_count(quantity: str) -> str:
+    return _quantity(DISTINCT, quantity)
 
 
 def rank_var(quantity: str) -> str:

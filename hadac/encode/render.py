@@ -16,6 +16,7 @@ from hadac import __version__
 from hadac.encode import names
 from hadac.encode.tables import Tables
 from hadac.jsondata import Enum
+from hadac.numbers import plain
 from hadac.problem import Problem
 from hadac.resources import templates
 
@@ -132,9 +133,11 @@ def render(
         )
     ]
     kinds = {t.name: t.kind for t in problem.targets}
+    per_solve = bool(problem.inputs)  # the ranks depend on the inputs: each solve's data
     quantities = []
     for q in tables.quantities:
-        data[names.rank_array(q.name)] = _ints(q.ranks)
+        if not per_solve:
+            data[names.rank_array(q.name)] = _ints(q.ranks)
         surrogates = []
         if q.definition.kind == "target":
             surrogates = [
@@ -155,7 +158,8 @@ def render(
                 "unit": q.definition.unit,
                 "rank_array": names.rank_array(q.name),
                 "var": names.rank_var(q.name),
-                "distinct": len(q.distinct),
+                "distinct": names.distinct_count(q.name) if per_solve else len(q.distinct),
+                "per_solve": per_solve,
                 **bound_names(q.name),
             }
         )
@@ -170,9 +174,24 @@ def render(
         algorithm_lines=[f"line {a.line}" for a in problem.algorithms],
         pairs=pair_rows,
         params=params,
+        inputs=input_rows(problem),
         quantities=quantities,
     )
     return model, data
+
+
+def input_rows(problem: Problem) -> list[dict]:
+    """What a model says of each instance input in its comments (and, MIP, declares)."""
+    return [
+        {
+            "name": i.name,
+            "text": f"{i.type} in {plain(i.low)}..{plain(i.high)}",
+            "line": i.line,
+            "var": names.input_var(i.name),
+            "algorithms": ", ".join(problem.readers(i.name)),
+        }
+        for i in problem.inputs
+    ]
 
 
 def bound_names(quantity: str) -> dict[str, str]:

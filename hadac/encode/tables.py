@@ -19,7 +19,7 @@ from hadac.encode.quantities import Definition
 from hadac.errors import HadacError
 from hadac.fit import Fitted
 from hadac.problem import Problem
-from hadac.units import evaluate
+from hadac.units import Lowered, evaluate
 
 
 @dataclass
@@ -67,12 +67,29 @@ class Tables:
         return len(self.algorithm)
 
 
+def with_inputs(grid: np.ndarray, inputs: list[float]) -> np.ndarray:
+    """Param combinations, one per row, with the instance inputs' values as further columns:
+    the rows a surrogate of an algorithm with inputs predicts on."""
+    if not inputs:
+        return grid
+    return np.column_stack([grid, np.tile(np.asarray(inputs, dtype=float), (len(grid), 1))])
+
+
+def quantity_values(expr: Lowered, values: dict[str, np.ndarray], size: int) -> np.ndarray:
+    """A quantity's value on every configuration, from the targets' and attributes' values;
+    not finite where it divides by zero, for the caller to report."""
+    with np.errstate(all="ignore"):
+        return np.asarray(evaluate(expr, values), dtype=float) * np.ones(size)
+
+
 def build_tables(
     problem: Problem, fitted: dict[tuple[str, str, str], Fitted], wanted: list[Definition]
 ) -> Tables:
     """Enumerate configurations pair by pair and evaluate every quantity on them.
 
     Only for problems `encode.model.shape_for` enumerates: every param finite, few configurations.
+    Instance inputs take their reference values (`InputDomain.reference`); each solve
+    computes the values again at its own (`BuildDir.at`).
     A let that is not a finite number everywhere (a division by zero) is left out; an
     objective's or a constraint's expression is an error.
     """
@@ -102,9 +119,10 @@ def build_tables(
                     grid[:, j] if algorithm.name == pair.algorithm else np.full(count, param.low)
                 )
                 params[(algorithm.name, param.name)].append(column)
+        x = with_inputs(grid, [i.reference for i in problem.algorithm(pair.algorithm).inputs])
         for target in problem.targets:
             model = fitted[(pair.algorithm, pair.hardware, target.name)].estimator
-            predictions[target.name].append(np.asarray(model.predict(grid), dtype=float))
+            predictions[target.name].append(np.asarray(model.predict(x), dtype=float))
         numbers = problem.hardware_info(pair.hardware).numbers
         for name in attributes:
             attributes[name].append(np.full(count, numbers.get(name, np.nan)))
@@ -113,8 +131,7 @@ def build_tables(
     size = sum(last - first + 1 for first, last in ranges)
     quantities = []
     for definition in wanted:
-        with np.errstate(all="ignore"):
-            result = np.asarray(evaluate(definition.expr, values), dtype=float) * np.ones(size)
+        result = quantity_values(definition.expr, values, size)
         if not np.all(np.isfinite(result)):
             if not definition.required:
                 continue
