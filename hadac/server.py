@@ -341,6 +341,7 @@ def create_app(studies: list[Study], workers: int = 2, max_time_limit: float = 6
         def work() -> dict:
             here = _step(400, "location", lambda: study.at(request.location))
             _step(400, "objectives", lambda: axes(here.manifest, request.objectives))
+            _step(400, "inputs", lambda: here.query(inputs=request.inputs))
             chosen = solver_for(here, request.solver)
             front = _step(
                 502,

@@ -215,3 +215,17 @@ def test_answers_and_fronts_show_as_html(studies):
     front = study.pareto("cost,time", 4, SOLVER)
     drawn = front._repr_html_()
     assert drawn.count("<circle") == len(front.points) == 4 and "cost [kEUR]" in drawn
+
+
+def test_instance_inputs_by_name_equal_the_cli_flags(tmp_path):
+    """`inputs={...}` is `--input NAME=VALUE`: same answer, the inputs echoed as given."""
+    study = hadac.load(REPO / "specs" / "instances.hada", tmp_path / "instances")
+    for pv_mean, load_std in ((120.0, 60.0), (268.0, 167.0), (390.0, 240.0)):
+        answer = study.solve(inputs={"pv_mean": pv_mean, "load_std": load_std}, solver=SOLVER)
+        flags = ("--input", f"pv_mean={pv_mean}", "--input", f"load_std={load_std}")
+        expected = cli_answer(study.build.directory, *flags)
+        assert without_timings(answer.to_json()) == without_timings(expected)
+        given = {v["name"]: v["value"] for v in answer.to_json()["query"]["inputs"]}
+        assert given == {"pv_mean": pv_mean, "load_std": load_std}
+    with pytest.raises(hadac.HadacError, match="no input 'pv_max'"):
+        study.solve(inputs={"pv_max": 1.0}, solver=SOLVER)
