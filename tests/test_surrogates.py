@@ -50,12 +50,17 @@ def test_estimator_is_seeded_and_only_its_kind_owns_it(kind):
     assert owners == [kind.name]
 
 
-@pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.name)
-def test_mip_encoding_has_what_the_model_reads(kind, data):
+@pytest.mark.parametrize(
+    ("kind", "structure"),
+    [(kind, structure) for kind in KINDS for structure in kind.structures()],
+    ids=lambda v: getattr(v, "name", v),
+)
+def test_mip_encoding_has_what_the_model_reads(kind, structure, data):
     estimator = fit.fit(kind.name, kind.example, *data).estimator
-    encoded = surrogates.encode_mip(kind.structure, estimator, PARAMS)
-    assert encoded["template"] == kind.template
-    assert set(encoded["size"]) == {"binaries", "constraints"}
+    shared = surrogates.Splits.of(surrogates.cuts(structure, estimator, PARAMS))
+    encoded = surrogates.encode_mip(structure, estimator, PARAMS, shared)
+    assert (REPO / "templates" / "mip" / encoded["template"]).is_file()
+    assert {"binaries", "constraints"} <= set(encoded["size"])
     low, high = encoded["bounds"]
     predicted = estimator.predict(data[0])
     assert low - 1e-9 <= predicted.min() and predicted.max() <= high + 1e-9
