@@ -2,11 +2,12 @@
 
 Used when a param is a continuous range, when the configurations are too many to enumerate,
 or when the spec asks for a structural encoding. Each (algorithm, hardware) pair has a 0/1
-choice; each algorithm has its param variables; each surrogate computes y from its
-algorithm's params (leaf selection, linear equation, ReLU network, or a lookup table over a
-point index), and g = run * y is linearised with the surrogate's own bounds, so a target is
-the sum of its g over the pairs. Objectives and constraints are affine per pair (hardware
-attributes are constants within a pair).
+choice; each algorithm has its param variables and, when trees read them, its shared split
+variables; each surrogate computes y from its algorithm's params (leaf selection, linear
+equation, ReLU network, or a lookup table over a point index) and g = run * y is linearised
+with the surrogate's own bounds, or computes g itself from leaf weights that sum to run
+(shared splits), so a target is the sum of its g over the pairs. Objectives and constraints
+are affine per pair (hardware attributes are constants within a pair).
 """
 
 from __future__ import annotations

@@ -92,7 +92,7 @@ class Kind:
     def cuts(self, estimator: Any, params: tuple[ParamDomain, ...], structure: str) -> set[Cut]:
         """The cuts of the params whose split variables the `structure` encoding of
         `estimator` reads; the MIP model makes them once per algorithm, shared by all its
-        surrogates (`hadac.surrogates.splits`). None for most encodings."""
+        surrogates (`hadac.surrogates.splits`). Empty for most encodings."""
         return set()
 
     def encode_mip(
