@@ -303,17 +303,20 @@ ENCODINGS = ("table", "structure")
 
 
 def _encoding(target: ast.Target, reporter: Reporter) -> tuple[str | None, ast.Surrogate]:
-    """The `encoding = table|structure` argument, taken out of the surrogate's own arguments."""
+    """The `encoding = ...` argument, taken out of the surrogate's own arguments: table,
+    structure (the kind's default MIP encoding) or one of the kind's MIP encodings by name."""
+    kind = surrogates.KINDS.get(target.surrogate.kind)
+    allowed = ENCODINGS + (kind.structures() if kind is not None else ())
     encoding, kept = None, []
     for arg in target.surrogate.args:
         if arg.name != "encoding":
             kept.append(arg)
-        elif arg.value in ENCODINGS:
+        elif arg.value in allowed:
             encoding = arg.value
         else:
             reporter.error(
                 arg.pos,
-                f"encoding must be table or structure, not {arg.value!r}",
+                f"encoding must be {', '.join(allowed[:-1])} or {allowed[-1]}, not {arg.value!r}",
                 len(arg.name),
             )
     return encoding, dataclasses.replace(target.surrogate, args=tuple(kept))

@@ -79,7 +79,9 @@ class TargetInfo:
     args: dict
     line: int
     text: str  # the surrogate as written, e.g. "tree(max_depth = 10)"
-    encoding: str | None = None  # "table" or "structure" when the spec asks for one
+    # "table", "structure" or the name of one of the kind's MIP encodings, when the spec
+    # asks for one
+    encoding: str | None = None
 
     @property
     def unit_text(self) -> str:

@@ -256,6 +256,15 @@ spec.hada:7:26: error: unknown surrogate 'trees'; expected one of linear, tree, 
 """,
     ),
     Case(
+        "surrogate-unknown-encoding",
+        edit(("max_depth = 3", "max_depth = 3, encoding = relu")),
+        """\
+spec.hada:7:46: error: encoding must be table, structure, splits or leaves, not 'relu'
+    7 | target time = "t" in s ~ tree(max_depth = 3, encoding = relu)
+      |                                              ^^^^^^^^
+""",
+    ),
+    Case(
         "surrogate-unknown-argument",
         edit(("max_depth = 3", "depth = 3")),
         """\

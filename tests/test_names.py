@@ -34,7 +34,16 @@ FIXED = set(MINIZINC_KEYWORDS + MINIZINC_GLOBALS) | {
     "CONFIG_HARDWARE",
     "CONFIG_ALGORITHM",
 }
-ONE_PART = [names.hardware, names.algorithm, names.point_var, names.target_var]
+ONE_PART = [
+    names.hardware,
+    names.algorithm,
+    names.point_var,
+    names.target_var,
+    names.split_var,
+    names.split_param,
+    names.split_left,
+    names.split_right,
+]
 TWO_PARTS = [names.param_var, names.param_array, names.point_array]
 QUANTITY = [names.value_array, names.rank_array, names.rank_var]
 

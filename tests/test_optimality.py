@@ -38,7 +38,7 @@ KINDS = [
 TARGETS = ["t0", "t1", "t2", "t3"]
 
 
-def _make(seed: int, folder):
+def _make(seed: int, folder, mip_encoding: str = "structure"):
     rng = np.random.default_rng(seed)
     machines = [f"m{i}" for i in range(int(rng.integers(2, 4)))]
     prices = {m: round(float(rng.uniform(0.1, 3.0)), 2) for m in machines}
@@ -84,7 +84,7 @@ def _make(seed: int, folder):
             )
             lines.append(f'  data {m} = "{path.name}"')
         lines.append("}")
-    encoding = ", encoding = structure" if structure else ""
+    encoding = f", encoding = {mip_encoding}" if structure else ""
     kinds = {}
     for t in TARGETS:
         kind = KINDS[int(rng.integers(0, len(KINDS)))]
@@ -124,8 +124,10 @@ class Case:
     expected: float | None
 
 
-def _case(seed: int, folder: Path) -> Case:
-    lines, machines, prices, algorithms, sense, use_price, quantiles = _make(seed, folder)
+def _case(seed: int, folder: Path, mip_encoding: str) -> Case:
+    lines, machines, prices, algorithms, sense, use_price, quantiles = _make(
+        seed, folder, mip_encoding
+    )
     # Place the bounds at quantiles of the data's columns, so they bind but leave room.
     columns = {t: [] for t in quantiles}
     for path in folder.glob("*.csv"):
@@ -147,12 +149,13 @@ def _case(seed: int, folder: Path) -> Case:
 @pytest.fixture(scope="module")
 def cases(tmp_path_factory: pytest.TempPathFactory) -> Callable[[int], Case]:
     """Each seed's case, compiled once for every solver that solves it."""
-    made: dict[int, Case] = {}
+    made: dict[tuple[int, str], Case] = {}
 
-    def case(seed: int) -> Case:
-        if seed not in made:
-            made[seed] = _case(seed, tmp_path_factory.mktemp(f"random{seed}"))
-        return made[seed]
+    def case(seed: int, mip_encoding: str = "structure") -> Case:
+        if (seed, mip_encoding) not in made:
+            folder = tmp_path_factory.mktemp(f"random{seed}-{mip_encoding}")
+            made[(seed, mip_encoding)] = _case(seed, folder, mip_encoding)
+        return made[(seed, mip_encoding)]
 
     return case
 
@@ -178,3 +181,16 @@ def test_random_spec_optimum_equals_enumeration(seed, solver, cases):
         case.shape,
         case.spec.read_text(),
     )
+
+
+@pytest.mark.requires_solver
+@pytest.mark.parametrize("solver", solver_table.of_family("MIP"))
+def test_leaf_selection_optimum_equals_enumeration(solver, cases):
+    """Seed 0 draws the MIP model with trees and forests only: the same spec with leaf
+    selection (`encoding = leaves`) in place of the default shared splits."""
+    case = cases(0, "leaves")
+    assert case.shape == "mip"
+    answer = solve_build(BuildDir(case.build), solver)
+    assert answer.status == "OPTIMAL", solver
+    assert answer.objective == pytest.approx(case.expected, rel=1e-6), solver
+    assert answer.objective == pytest.approx(cases(0).expected, rel=1e-6), solver

@@ -50,12 +50,17 @@ def test_estimator_is_seeded_and_only_its_kind_owns_it(kind):
     assert owners == [kind.name]
 
 
-@pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.name)
-def test_mip_encoding_has_what_the_model_reads(kind, data):
+@pytest.mark.parametrize(
+    ("kind", "structure"),
+    [(kind, structure) for kind in KINDS for structure in kind.structures()],
+    ids=lambda v: getattr(v, "name", v),
+)
+def test_mip_encoding_has_what_the_model_reads(kind, structure, data):
     estimator = fit.fit(kind.name, kind.example, *data).estimator
-    encoded = surrogates.encode_mip(kind.structure, estimator, PARAMS)
-    assert encoded["template"] == kind.template
-    assert set(encoded["size"]) == {"binaries", "constraints"}
+    shared = surrogates.Splits.of(surrogates.cuts(structure, estimator, PARAMS))
+    encoded = surrogates.encode_mip(structure, estimator, PARAMS, shared)
+    assert (REPO / "templates" / "mip" / encoded["template"]).is_file()
+    assert {"binaries", "constraints"} <= set(encoded["size"])
     low, high = encoded["bounds"]
     predicted = estimator.predict(data[0])
     assert low - 1e-9 <= predicted.min() and predicted.max() <= high + 1e-9
@@ -83,3 +88,26 @@ def test_an_estimator_of_another_kind_has_no_numpy_predictor(kind, data):
     other = next(k for k in KINDS if k.estimator_type != kind.estimator_type)
     estimator = fit.fit(other.name, other.example, *data).estimator
     assert kind.arrays(estimator) is None
+
+
+def test_split_cuts_are_domain_values_and_every_row_divides_its_leaves(data):
+    """On a finite domain a cut is the largest value that goes left and the next value; each
+    split row covers a non-empty range of its own tree's leaves; cuts are numbered in order."""
+    from hadac.surrogates import splits
+
+    x, y = data
+    sparse = (ParamDomain("a", "int", 1.0, 12.0, (1.0, 2.0, 4.0, 8.0, 12.0), 1), PARAMS[1])
+    estimator = fit.fit("forest", {"n_estimators": 3, "max_depth": 4}, x, y).estimator
+    found = splits.cuts(estimator.estimators_, sparse)
+    values = sparse[0].values
+    for cut in (c for c in found if c.param == 0):
+        assert cut.left in values and cut.right == values[values.index(cut.left) + 1]
+    start = 0
+    for tree in estimator.estimators_:
+        walked = splits.walk(tree, sparse, start)
+        for row in walked.left + walked.right:
+            assert start < row.first <= row.last <= start + len(walked.values)
+        start += len(walked.values)
+    shared = splits.Splits.of(found)
+    assert list(shared.cuts) == sorted(found)
+    assert [shared.index(c) for c in shared.cuts] == list(range(1, len(found) + 1))

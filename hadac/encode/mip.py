@@ -2,11 +2,12 @@
 
 Used when a param is a continuous range, when the configurations are too many to enumerate,
 or when the spec asks for a structural encoding. Each (algorithm, hardware) pair has a 0/1
-choice; each algorithm has its param variables; each surrogate computes y from its
-algorithm's params (leaf selection, linear equation, ReLU network, or a lookup table over a
-point index), and g = run * y is linearised with the surrogate's own bounds, so a target is
-the sum of its g over the pairs. Objectives and constraints are affine per pair (hardware
-attributes are constants within a pair).
+choice; each algorithm has its param variables and, when trees read them, its shared split
+variables; each surrogate computes y from its algorithm's params (leaf selection, linear
+equation, ReLU network, or a lookup table over a point index) and g = run * y is linearised
+with the surrogate's own bounds, or computes g itself from leaf weights that sum to run
+(shared splits), so a target is the sum of its g over the pairs. Objectives and constraints
+are affine per pair (hardware attributes are constants within a pair).
 """
 
 from __future__ import annotations
@@ -22,12 +23,15 @@ from hadac.encode.render import bound_names, input_rows
 from hadac.errors import HadacError
 from hadac.numbers import exact
 from hadac.problem import AlgorithmInfo, Problem
+from hadac.surrogates.splits import STRUCTURE as SPLITS
+from hadac.surrogates.splits import Cut, Splits
 
 TABLE_LIMIT = 10_000  # points of an algorithm's domain up to which a surrogate is a table
 
 
 def encoding_for(problem: Problem, target, algorithm: AlgorithmInfo) -> str:
-    """The target's requested encoding, else a table for a small domain, else its structure.
+    """The target's requested encoding, else a table for a small domain, else its kind's
+    default structure.
 
     A surrogate of an algorithm with instance inputs is never a table here: its table would
     depend on each solve's inputs, while the MIP model's data are fixed at compile time. One
@@ -52,7 +56,9 @@ def encoding_for(problem: Problem, target, algorithm: AlgorithmInfo) -> str:
                 f" '{algorithm.name}' has a continuous param"
             )
         return "table"
-    return surrogates.kind(target.kind).structure
+    if wanted in (None, "structure"):
+        return surrogates.kind(target.kind).structure
+    return wanted
 
 
 def _domain(p) -> str:
@@ -73,11 +79,20 @@ def _widen(low: float, high: float) -> tuple[float, float]:
 
 
 def surrogate(
-    estimator, algorithm: AlgorithmInfo, encoding: str, sid: str, x: str
+    estimator,
+    algorithm: AlgorithmInfo,
+    encoding: str,
+    sid: str,
+    x: str,
+    run: str,
+    shared: Splits,
+    splits: str,
 ) -> tuple[dict, dict]:
-    """One surrogate's template context and data; `x` is the MiniZinc array of its inputs.
+    """One surrogate's template context and data; `x` is the MiniZinc array of its inputs,
+    `run` its pair's 0/1, `splits` the array of its algorithm's split variables `shared`.
 
-    Its template defines `y_<sid>` from `x` (or, for a table, from `point_<algorithm>`).
+    Its template defines `y_<sid>` from `x` (or, for a table, from `point_<algorithm>`), or
+    with `pair_linked` `g_<sid>` (zero when `run` is) from the split variables.
     """
     if encoding == "table":
         values = [float(v) for v in np.asarray(estimator.predict(algorithm.points()), dtype=float)]
@@ -88,22 +103,78 @@ def surrogate(
             "size": {"table_rows": len(values)},
         }
     else:
-        enc = surrogates.encode_mip(encoding, estimator, algorithm.feature_domains)
+        enc = surrogates.encode_mip(encoding, estimator, algorithm.feature_domains, shared)
     data = {f"{sid}_{key}": value for key, value in enc.pop("data").items()}
     low, high = _widen(*enc.pop("bounds"))
     return {
+        "pair_linked": False,
         **enc,
         "id": sid,
         "encoding": encoding,
         "x": x,
+        "run": run,
+        "splits": splits,
         "point": names.point_var(algorithm.name),
         "y": f"y_{sid}",
+        "g": f"g_{sid}",
         "low": exact(low),
         "high": exact(high),
+        "g_low": exact(min(low, 0.0)),
+        "g_high": exact(max(high, 0.0)),
         "inputs": len(algorithm.feature_domains),
         "x_low": "[" + ", ".join(exact(p.low) for p in algorithm.feature_domains) + "]",
         "x_high": "[" + ", ".join(exact(p.high) for p in algorithm.feature_domains) + "]",
     }, data
+
+
+def split_context(algorithm: AlgorithmInfo, shared: Splits, x: str) -> tuple[dict, dict]:
+    """The template context and data of an algorithm's shared split variables; `x` is the
+    MiniZinc array of its params."""
+    name = algorithm.name
+    ctx = {
+        "algorithm": name,
+        "cuts": len(shared.cuts),
+        "inputs": len(algorithm.feature_domains),
+        "var": names.split_var(name),
+        "param": names.split_param(name),
+        "left": names.split_left(name),
+        "right": names.split_right(name),
+        "x": x,
+        "x_low": "[" + ", ".join(exact(p.low) for p in algorithm.feature_domains) + "]",
+        "x_high": "[" + ", ".join(exact(p.high) for p in algorithm.feature_domains) + "]",
+    }
+    data = {
+        ctx["param"]: [c.param + 1 for c in shared.cuts],
+        ctx["left"]: [c.left for c in shared.cuts],
+        ctx["right"]: [c.right for c in shared.cuts],
+    }
+    return ctx, data
+
+
+def _shared_splits(
+    problem: Problem, fitted: dict, encodings: dict, inputs: dict
+) -> tuple[dict[str, Splits], list[dict], dict]:
+    """Each algorithm's split variables, made from the cuts of all its surrogates, and the
+    context and data of those that some surrogate reads."""
+    shared, splits, data = {}, [], {}
+    for algorithm in problem.algorithms:
+        found: set[Cut] = set()
+        reads_splits = False
+        for pair in problem.pairs:
+            if pair.algorithm != algorithm.name:
+                continue
+            for target in problem.targets:
+                encoding = encodings[(algorithm.name, target.name)]
+                estimator = fitted[(pair.algorithm, pair.hardware, target.name)].estimator
+                if encoding != "table":
+                    found |= surrogates.cuts(encoding, estimator, algorithm.feature_domains)
+                    reads_splits |= encoding == SPLITS
+        shared[algorithm.name] = Splits.of(found)
+        if reads_splits:
+            ctx, more = split_context(algorithm, shared[algorithm.name], inputs[algorithm.name])
+            splits.append(ctx)
+            data.update(more)
+    return shared, splits, data
 
 
 def context(
@@ -135,7 +206,15 @@ def context(
         params_array = "[" + ", ".join(inputs_of) + "]"
         inputs[algorithm.name] = params_array
 
-    surrogates, entries, needs_points = [], [], set()
+    encodings = {
+        (algorithm.name, target.name): encoding_for(problem, target, algorithm)
+        for algorithm in problem.algorithms
+        for target in problem.targets
+    }
+    shared, splits, split_data = _shared_splits(problem, fitted, encodings, inputs)
+    data.update(split_data)
+
+    sections, entries, needs_points = [], [], set()
     targets = {
         t.name: {
             "name": t.name,
@@ -153,15 +232,23 @@ def context(
         algorithm = problem.algorithm(pair.algorithm)
         for target in problem.targets:
             estimator = fitted[(pair.algorithm, pair.hardware, target.name)].estimator
-            encoding = encoding_for(problem, target, algorithm)
-            sid = f"s{len(surrogates) + 1}"
+            encoding = encodings[(algorithm.name, target.name)]
+            sid = f"s{len(sections) + 1}"
             if encoding == "table":
                 needs_points.add(algorithm.name)
-            enc, enc_data = surrogate(estimator, algorithm, encoding, sid, inputs[pair.algorithm])
+            enc, enc_data = surrogate(
+                estimator,
+                algorithm,
+                encoding,
+                sid,
+                inputs[pair.algorithm],
+                f"run[{index}]",
+                shared[algorithm.name],
+                names.split_var(algorithm.name),
+            )
             data.update(enc_data)
             low, high = float(enc["low"]), float(enc["high"])
-            g = f"g_{sid}"
-            surrogates.append(
+            sections.append(
                 {
                     **enc,
                     "target": target.name,
@@ -172,14 +259,11 @@ def context(
                     "hardware": pair.hardware,
                     "pair": index,
                     "model": models[(pair.algorithm, pair.hardware, target.name)],
-                    "g": g,
-                    "g_low": exact(min(low, 0.0)),
-                    "g_high": exact(max(high, 0.0)),
                 }
             )
             entries.append({"encoding": encoding, "size": enc["size"]})
             t = targets[target.name]
-            t["terms"].append(g)
+            t["terms"].append(enc["g"])
             t["low"], t["high"] = min(t["low"], low), max(t["high"], high)
 
     for algorithm in problem.algorithms:
@@ -222,7 +306,8 @@ def context(
         "params": params,
         "inputs": input_rows(problem),
         "points": points,
-        "surrogates": surrogates,
+        "splits": splits,
+        "surrogates": sections,
         "targets": target_list,
         "quantities": quantities,
     }

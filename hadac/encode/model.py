@@ -36,8 +36,9 @@ class Encoded:
 
 
 def shape_for(problem: Problem) -> str:
-    """Enumerate when every domain is finite, the configurations few, and no target objects."""
-    if any(t.encoding == "structure" for t in problem.targets):
+    """Enumerate when every domain is finite, the configurations few, and no target asks
+    for a MIP encoding."""
+    if any(t.encoding not in (None, "table") for t in problem.targets):
         return "mip"
     if not all(p.finite for a in problem.algorithms for p in a.params):
         return "mip"

@@ -35,6 +35,10 @@ LOWER = "MIN"
 USE_LOWER = "useMIN"
 UPPER_MARGIN = "marginMAX"  # MIP query data: each pair's margin under the upper limit
 LOWER_MARGIN = "marginMIN"
+SPLIT = "split"  # MIP model: an algorithm's shared split variables
+SPLIT_PARAM = "SPLITPARAM"  # MIP model: the param each split variable cuts
+SPLIT_LEFT = "SPLITLEFT"  # MIP model: the largest value on the left of each cut
+SPLIT_RIGHT = "SPLITRIGHT"  # MIP model: the smallest value on the right of each cut
 KINDS = (
     HARDWARE,
     ALGORITHM,
@@ -55,6 +59,10 @@ KINDS = (
     USE_LOWER,
     UPPER_MARGIN,
     LOWER_MARGIN,
+    SPLIT,
+    SPLIT_PARAM,
+    SPLIT_LEFT,
+    SPLIT_RIGHT,
 )
 
 # Quantities hadac makes (an objective or a constraint that is not a single target) have
@@ -102,6 +110,22 @@ def point_array(algorithm_name: str, param: str) -> str:
 
 def input_var(name: str) -> str:
     return identifier(INPUT, name)
+
+
+def split_var(algorithm_name: str) -> str:
+    return identifier(SPLIT, algorithm_name)
+
+
+def split_param(algorithm_name: str) -> str:
+    return identifier(SPLIT_PARAM, algorithm_name)
+
+
+def split_left(algorithm_name: str) -> str:
+    return identifier(SPLIT_LEFT, algorithm_name)
+
+
+def split_right(algorithm_name: str) -> str:
+    return identifier(SPLIT_RIGHT, algorithm_name)
 
 
 def target_var(name: str) -> str:

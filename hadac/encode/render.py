@@ -77,6 +77,11 @@ def render_surrogate(ctx: dict) -> str:
     return _environment().get_template("mip/" + ctx["template"]).render(s=ctx)
 
 
+def render_splits(ctx: dict) -> str:
+    """One algorithm's shared split variables on their own, as the MIP model includes them."""
+    return _environment().get_template("mip/splits.mzn.j2").render(a=ctx)
+
+
 def render(
     problem: Problem, tables: Tables, data_file: str, models: dict
 ) -> tuple[str, dict[str, object]]:

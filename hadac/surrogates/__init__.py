@@ -18,6 +18,7 @@ from hadac.surrogates.boosted import Boosted
 from hadac.surrogates.forest import Forest
 from hadac.surrogates.linear import Linear
 from hadac.surrogates.mlp import MLP
+from hadac.surrogates.splits import Cut, Splits
 from hadac.surrogates.tree import Tree
 
 # In the order error messages list them: simplest first.
@@ -42,16 +43,29 @@ def validate(surrogate: ast.Surrogate, reporter: Reporter) -> dict[str, Any] | N
     return found.validate(surrogate, reporter)
 
 
-def encode_mip(structure: str, estimator: Any, params: tuple[ParamDomain, ...]) -> dict:
-    """The MIP encoding of a fitted estimator, by the kind with that structure that built it.
+def _encoder(structure: str, estimator: Any) -> Kind:
+    """The kind that built `estimator` and offers the `structure` encoding.
 
     The MIP model is given fitted estimators and their structure, not their kinds: the
     estimator's class tells which kind encodes it.
     """
     for candidate in KINDS.values():
-        if candidate.structure == structure and candidate.owns(estimator):
-            return candidate.encode_mip(estimator, params)
+        if structure in candidate.structures() and candidate.owns(estimator):
+            return candidate
     raise TypeError(f"no {structure} surrogate kind builds a {type(estimator).__name__}")
 
 
-__all__ = ["KINDS", "Arg", "Kind", "encode_mip", "kind", "validate"]
+def cuts(structure: str, estimator: Any, params: tuple[ParamDomain, ...]) -> set[Cut]:
+    """The param cuts whose shared split variables the estimator's encoding reads."""
+    return _encoder(structure, estimator).cuts(estimator, params, structure)
+
+
+def encode_mip(
+    structure: str, estimator: Any, params: tuple[ParamDomain, ...], shared: Splits
+) -> dict:
+    """The MIP encoding of a fitted estimator, by the kind with that structure that built it,
+    on its algorithm's shared split variables."""
+    return _encoder(structure, estimator).encode_mip(estimator, params, structure, shared)
+
+
+__all__ = ["KINDS", "Arg", "Cut", "Kind", "Splits", "cuts", "encode_mip", "kind", "validate"]

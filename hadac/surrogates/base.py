@@ -23,6 +23,8 @@ if TYPE_CHECKING:  # scikit-learn is imported where an estimator is built or rea
     import numpy as np
     from sklearn.base import RegressorMixin
 
+    from hadac.surrogates.splits import Cut, Splits
+
 
 @dataclass(frozen=True)
 class Arg:
@@ -67,6 +69,8 @@ class Kind:
     args: ClassVar[dict[str, Arg]] = {}
     # The manifest's name for the MIP encoding; kinds with one structure share it.
     structure: ClassVar[str]
+    # Other MIP encodings the kind offers, which a target asks for by `encoding = NAME`.
+    alternatives: ClassVar[tuple[str, ...]] = ()
     # Under templates/mip/; kinds whose MIP text is the same share one template.
     template: ClassVar[str]
     # The name of the class `estimator` builds, which tells the kind of a fitted estimator.
@@ -80,12 +84,27 @@ class Kind:
         """An unfitted scikit-learn estimator; seeded (random_state=0) when it draws at random."""
         raise NotImplementedError
 
-    def encode_mip(self, estimator: Any, params: tuple[ParamDomain, ...]) -> dict:
-        """The MIP template's context for the fitted `estimator` over the params' domains.
+    @classmethod
+    def structures(cls) -> tuple[str, ...]:
+        """Every MIP encoding the kind offers, its default first."""
+        return (cls.structure, *cls.alternatives)
+
+    def cuts(self, estimator: Any, params: tuple[ParamDomain, ...], structure: str) -> set[Cut]:
+        """The cuts of the params whose split variables the `structure` encoding of
+        `estimator` reads; the MIP model makes them once per algorithm, shared by all its
+        surrogates (`hadac.surrogates.splits`). Empty for most encodings."""
+        return set()
+
+    def encode_mip(
+        self, estimator: Any, params: tuple[ParamDomain, ...], structure: str, shared: Splits
+    ) -> dict:
+        """The MIP template's context for the `structure` encoding of the fitted
+        `estimator` over the params' domains, on the algorithm's split variables `shared`.
 
         The dict holds `template`, `data` (arrays for the data file, named without the
         surrogate's id), `bounds` (low, high of y over the domains) and `size` (binaries and
-        constraints), plus whatever the template reads.
+        constraints), plus whatever the template reads. A context with `pair_linked` true
+        defines the pair's g (zero on a pair not chosen) itself rather than y.
         """
         raise NotImplementedError
 

@@ -1,7 +1,7 @@
 """`boosted(n_estimators = N, max_depth = D, learning_rate = R)`: gradient-boosted trees.
 
 The prediction is the initial constant plus R times the sum of the N trees' leaf values, so
-it encodes as leaf selection like a forest, with that offset and scale.
+it encodes like a forest, with that offset and scale.
 """
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hadac.surrogates.base import Arg
-from hadac.surrogates.leaves import LeafKind
+from hadac.surrogates.ensemble import TreeEnsemble
 
 if TYPE_CHECKING:
     from sklearn.ensemble import GradientBoostingRegressor
 
 
-class Boosted(LeafKind):
+class Boosted(TreeEnsemble):
     name = "boosted"
     args = {
         "n_estimators": Arg("int", 100, maximum=5000),

@@ -1,4 +1,4 @@
-"""`forest(n_estimators = N, max_depth = D)`: the mean of N trees, one leaf chosen in each."""
+"""`forest(n_estimators = N, max_depth = D)`: the mean of N regression trees."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hadac.surrogates.base import Arg
-from hadac.surrogates.leaves import LeafKind
+from hadac.surrogates.ensemble import TreeEnsemble
 
 if TYPE_CHECKING:
     from sklearn.ensemble import RandomForestRegressor
 
 
-class Forest(LeafKind):
+class Forest(TreeEnsemble):
     name = "forest"
     args = {
         "n_estimators": Arg("int", 100, maximum=5000),

@@ -13,6 +13,8 @@ from hadac.surrogates.base import Kind
 if TYPE_CHECKING:
     from sklearn.linear_model import LinearRegression
 
+    from hadac.surrogates.splits import Splits
+
 
 def interval(
     coefs: Iterable[float], constant: float, params: tuple[ParamDomain, ...]
@@ -47,7 +49,13 @@ class Linear(Kind):
     def predict(self, arrays: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
         return x @ arrays["coef"] + arrays["intercept"]  # as `LinearModel._decision_function`
 
-    def encode_mip(self, estimator: LinearRegression, params: tuple[ParamDomain, ...]) -> dict:
+    def encode_mip(
+        self,
+        estimator: LinearRegression,
+        params: tuple[ParamDomain, ...],
+        structure: str,
+        shared: Splits,
+    ) -> dict:
         coefs = [float(c) for c in estimator.coef_]
         intercept = float(estimator.intercept_)
         return {

@@ -20,6 +20,8 @@ from hadac.surrogates.base import Arg, Kind
 if TYPE_CHECKING:
     from sklearn.compose import TransformedTargetRegressor
 
+    from hadac.surrogates.splits import Splits
+
 
 def _unpack(estimator: TransformedTargetRegressor) -> tuple:
     """(input mean, input scale, weights, biases, output mean, output scale)."""
@@ -127,7 +129,11 @@ class MLP(Kind):
         return y.squeeze(axis=1)
 
     def encode_mip(
-        self, estimator: TransformedTargetRegressor, params: tuple[ParamDomain, ...]
+        self,
+        estimator: TransformedTargetRegressor,
+        params: tuple[ParamDomain, ...],
+        structure: str,
+        shared: Splits,
     ) -> dict:
         x_mean, x_scale, weights, biases, y_mean, y_scale = _unpack(estimator)
         weights = [np.array(w, dtype=float) for w in weights]

@@ -1,4 +1,4 @@
-"""`tree(max_depth = D)`: one regression tree, encoded as a choice of one of its leaves."""
+"""`tree(max_depth = D)`: one regression tree."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hadac.surrogates.base import Arg
-from hadac.surrogates.leaves import LeafKind
+from hadac.surrogates.ensemble import TreeEnsemble
 
 if TYPE_CHECKING:
     from sklearn.tree import DecisionTreeRegressor
 
 
-class Tree(LeafKind):
+class Tree(TreeEnsemble):
     name = "tree"
     args = {"max_depth": Arg("int", 10, maximum=64)}
     estimator_type = "DecisionTreeRegressor"

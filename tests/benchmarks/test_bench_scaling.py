@@ -12,6 +12,8 @@ at 120 s; a solve that hits the limit is recorded as such.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -114,3 +116,42 @@ def test_compile_and_solve(benchmark, folder, case, encoding):
             objectives.add(round(answer.objective, 9))
     benchmark.extra_info.update(info)
     assert len(objectives) <= 1, objectives
+
+
+# The tree encodings side by side on the cases: wall time of the whole command
+# `hadac solve BUILD --solver cbc`, 3 rounds (pytest-benchmark's median is the figure).
+ENCODING_CASES = {
+    "forest-100": "forest(n_estimators = 100, max_depth = 8)",
+    "boosted-50": "boosted(n_estimators = 50, max_depth = 8)",
+}
+
+
+@pytest.mark.requires_solver("cbc")
+@pytest.mark.parametrize("encoding", ["leaves", "splits"])
+@pytest.mark.parametrize("case", list(ENCODING_CASES))
+def test_tree_encoding_solve_command(benchmark, folder, case, encoding):
+    spec = _spec(folder, ENCODING_CASES[case], encoding)
+    build = compile_spec(spec, folder / f"command-{case}-{encoding}")
+    command = [
+        sys.executable,
+        "-m",
+        "hadac",
+        "solve",
+        str(build.directory),
+        "--solver",
+        "cbc",
+        "--time-limit",
+        str(int(LIMIT)),
+    ]
+    statuses = []
+
+    def solve() -> None:
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        statuses.append(done.stdout.split(" ", 1)[0] if done.stdout else f"exit {done.returncode}")
+
+    benchmark.pedantic(solve, rounds=3, iterations=1)
+    sizes = [s.size for s in build.manifest.surrogates]
+    benchmark.extra_info.update(
+        {"case": case, "encoding": encoding, "statuses": statuses, "sizes": sizes}
+    )
+    assert statuses and all(s in ("OPTIMAL", "FEASIBLE", "UNKNOWN") for s in statuses), statuses
