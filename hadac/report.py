@@ -214,14 +214,15 @@ def make(
     chosen = solver or build.problem.solver or "cbc"
     compiled = BuildDir(build.directory)
     manifest = compiled.manifest
-    query = Query.of_spec(manifest).with_inputs(manifest, inputs.values(manifest))
+    given = inputs.values(manifest)
+    query = Query.of_spec(manifest).with_inputs(manifest, given)
     answer = solve_build(compiled, chosen, time_limit, build.seconds, query)
     front = None
     if pareto_objectives:
         from hadac import pareto
 
         first, second = pareto.axes(compiled.manifest, pareto_objectives)
-        front = pareto.trace(compiled, first, second, chosen, points, time_limit, inputs)
+        front = pareto.trace(compiled, first, second, chosen, points, time_limit, given)
     report = Report(build, answer, front)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(render(report), encoding="utf-8")
