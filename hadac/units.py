@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -47,10 +48,22 @@ def import_pint():
 def registry() -> pint.UnitRegistry:
     """pint's registry plus currencies (each its own dimension: no exchange rates)."""
     pint = import_pint()
-    ureg = pint.UnitRegistry(cache_folder=":auto:")  # parsed definitions kept between runs
+    ureg = pint.UnitRegistry(cache_folder=_cache_folder(pint))
     ureg.define("EUR = [currency_eur]")
     ureg.define("USD = [currency_usd]")
     return ureg
+
+
+def _cache_folder(pint) -> Path:
+    """Where pint keeps its parsed definitions between runs, one folder per pint install:
+    its cache records the definition files' paths, so a cache shared by two environments
+    breaks the other one once the first is deleted."""
+    import hashlib
+
+    import platformdirs
+
+    where = str(Path(pint.__file__).resolve().parent).encode()
+    return platformdirs.user_cache_path("hadac") / f"pint-{hashlib.sha256(where).hexdigest()[:16]}"
 
 
 def parse_unit(text: str) -> pint.Unit:
