@@ -8,6 +8,7 @@ for, and solves are compared with `hadac solve --json` for the same flags.
 from __future__ import annotations
 
 import json
+import random
 import socket
 import subprocess
 import sys
@@ -321,3 +322,53 @@ def test_the_server_listens_on_the_loopback_address_only(server):
         if line.split()[3].endswith(f":{port}")
     ]
     assert ours == [f"127.0.0.1:{port}"]
+
+
+def test_a_load_of_concurrent_solves_loses_nothing_and_answers_as_the_cli(server):
+    """The load test, small (tests/benchmarks/test_bench_serve.py is the full one): 96
+    solve requests from 16 clients at once, with random bounds, on 2 workers; every one a
+    200 equal to `hadac solve --json` for the same flags."""
+    rng = random.Random(96)
+    asked = [
+        (
+            rng.choice(["minimize", "maximize"]),
+            rng.choice(["time", "cost", "emissions"]),
+            f"time <= {rng.uniform(8, 30):.2f} s",
+        )
+        for _ in range(24)
+    ]
+    bodies = [
+        {sense: target, "constraints": [bound], "solver": SOLVER} for sense, target, bound in asked
+    ]
+    build = server.folder / server.client.get("/api/studies/tiny").json()["build"]
+    expected = [
+        without_timings(
+            cli_answer(build, f"--{sense}", target, "--constraint", bound, "--solver", SOLVER)
+        )
+        for sense, target, bound in asked
+    ]
+    picks = [rng.randrange(len(bodies)) for _ in range(96)]
+    todo = list(enumerate(picks))
+    lock = threading.Lock()
+    answered: dict[int, tuple[int, dict]] = {}
+
+    def client() -> None:
+        with httpx.Client(base_url=str(server.client.base_url), timeout=120.0) as http:
+            while True:
+                with lock:
+                    if not todo:
+                        return
+                    index, pick = todo.pop()
+                response = http.post("/api/studies/tiny/solve", json=bodies[pick])
+                with lock:
+                    answered[index] = (response.status_code, response.json())
+
+    clients = [threading.Thread(target=client) for _ in range(16)]
+    for t in clients:
+        t.start()
+    for t in clients:
+        t.join()
+    assert sorted(answered) == list(range(len(picks)))  # none lost
+    for index, pick in enumerate(picks):
+        status, payload = answered[index]
+        assert status == 200 and without_timings(payload) == expected[pick], bodies[pick]
