@@ -207,7 +207,10 @@ def _size_text(surrogate) -> str:
     size = surrogate.size
     if "table_rows" in size:
         return f"{surrogate.encoding} ({size['table_rows']} rows)"
-    return f"{surrogate.encoding} ({size['binaries']} binaries, {size['constraints']} constraints)"
+    binaries = f"{size['binaries']} binaries"
+    if size.get("binaries_by_intervals", size["binaries"]) != size["binaries"]:
+        binaries += f" ({size['binaries_by_intervals']} with interval bounds alone)"
+    return f"{surrogate.encoding} ({binaries}, {size['constraints']} constraints)"
 
 
 def _fmt(value: float | None, digits: int = 4) -> str:

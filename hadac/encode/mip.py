@@ -181,7 +181,7 @@ def context(
     problem: Problem, fitted: dict, models: dict, wanted: list[Definition]
 ) -> tuple[dict, dict, list[dict]]:
     """Template context, data, and per-surrogate manifest entries (encoding and size)."""
-    data: dict = {}
+    data: dict = {"N_PAIRS": len(problem.pairs)}  # never empty, as MiniZinc needs
     pairs = [
         {"index": i, "algorithm": p.algorithm, "hardware": p.hardware, "line": p.line}
         for i, p in enumerate(problem.pairs, start=1)
