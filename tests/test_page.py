@@ -143,14 +143,16 @@ def test_the_page_answers_as_the_cli_does_as_a_bound_moves(visit, study, tmp_pat
         f"hadac solve tiny.hada --constraint 'time <= {moved} s' --solver gecode --json"
     )
 
-    # Keys pressed one after another are one question, asked once they stop.
+    # Keys pressed one after another are asked as one question once they stop (or a few,
+    # should a busy machine space them out by more than the page waits, but fewer than the
+    # keys), and what shows is the answer to the last.
     asked = len(visit.solves)
     slider.focus()
     for _ in range(4):
         page.keyboard.press("ArrowLeft")
     stepped = page.input_value("#bound-time-le-box")
     shown = visit.answer()
-    assert len(visit.solves) == asked + 1
+    assert 1 <= len(visit.solves) - asked < 4
     assert visit.solves[-1]["constraints"] == [f"time <= {stepped} s"]
     assert without_timings(shown) == expected(study, constraints=[f"time <= {stepped} s"])
 
