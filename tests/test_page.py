@@ -2,10 +2,11 @@
 real `hadac serve specs/tiny.hada` on a free local port.
 
 The page is used as a person uses it, by its controls; what it shows is compared with what
-`hadac.load(...).solve(...)` answers for the same question (the JSON of `hadac solve
---json`). No request may fail or leave the server's address, and nothing may be logged as
-an error. The first test leaves a screenshot: in its tmp folder, or where HADAC_SCREENSHOT
-says (`HADAC_SCREENSHOT=docs/whatif.png` makes the README's).
+`hadac.load(...).solve(...)` answers for the same question, and with the JSON of the
+`hadac solve` command the page says is the same question. No request may fail or leave the
+server's address, and nothing may be logged as an error. The first test leaves a
+screenshot: in its tmp folder, or where HADAC_SCREENSHOT says
+(`HADAC_SCREENSHOT=docs/whatif.png` makes the README's).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,11 +22,13 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from click.testing import CliRunner
 from conftest import REPO
 from playwright.sync_api import Browser, Page, sync_playwright
 from servers import Server, serving, without_timings
 
 import hadac
+from hadac.cli import main
 
 SOLVER = "gecode"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -115,6 +119,15 @@ def expected(study: hadac.Study, **question) -> dict:
     return without_timings(json.loads(json.dumps(answer.to_json())))
 
 
+def run_shown(command: str, build: Path) -> dict:
+    """The JSON of the `hadac solve` command the page shows, run on the server's build."""
+    words = shlex.split(command)
+    assert words[:3] == ["hadac", "solve", "tiny.hada"]
+    result = aside(lambda: CliRunner().invoke(main, ["solve", str(build), *words[3:]]))
+    assert result.exit_code in (0, 2), result.output  # 2: infeasible
+    return without_timings(json.loads(result.stdout))
+
+
 def plotted(mark) -> tuple[float, float]:
     """The values a mark of the front's plot stands for."""
     return float(mark.get_attribute("data-x")), float(mark.get_attribute("data-y"))
@@ -160,6 +173,7 @@ def test_the_page_answers_as_the_cli_does_as_a_bound_moves(visit, study, tmp_pat
     page.fill("#bound-time-le-box", "8.5")
     shown = visit.answer()
     assert without_timings(shown) == expected(study, constraints=["time <= 8.5 s"])
+    assert without_timings(shown) == run_shown(page.inner_text("#command"), study.build.directory)
     assert shown["choice"] != expected(study)["choice"]  # the bound changed the answer
     assert page.input_value("#bound-time-le-slider") == "8.5"
     assert 8.5 - shown["predicted"]["time"] < 0.01 * (89.1649 - 2.8673)  # of time's range
@@ -210,6 +224,7 @@ def test_a_dropped_bound_another_objective_and_an_infeasible_bound(visit, study)
     question = {"maximize": "memory", "drop_constraints": ["2"]}
     wanted = expected(study, constraints=["time <= 1 s", "emissions <= 0.0001 kg"], **question)
     assert without_timings(shown) == wanted and shown["status"] == "INFEASIBLE"
+    assert wanted == run_shown(page.inner_text("#command"), study.build.directory)
     assert page.inner_text("#status") == "INFEASIBLE"
     assert page.inner_text("#explanations") == "\n".join(wanted["explanations"])
     assert page.locator("#front .answer-mark").count() == 0
