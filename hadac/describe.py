@@ -15,6 +15,7 @@ from pathlib import Path
 import hadac.solvers as solver_table
 from hadac import ast, parser
 from hadac.builddir import BuildDir
+from hadac.units import from_json, names_in
 
 
 @dataclass(frozen=True)
@@ -36,9 +37,23 @@ class AlgorithmInfo:
 
 
 @dataclass(frozen=True)
+class InputInfo:
+    """An instance feature a query gives: `float in 100..400 default 250`."""
+
+    name: str
+    type: str  # "int" or "float"
+    low: float
+    high: float
+    default: float | None  # None: every query must give it
+    algorithms: tuple[str, ...]  # the algorithms whose surrogates read it
+
+
+@dataclass(frozen=True)
 class QuantityInfo:
     """A target, let or expression of the spec that a query can bound or optimise, with the
-    least and greatest value the build gives it (a bound's sensible range)."""
+    least and greatest value the build gives it (a bound's sensible range), and whether it
+    changes with where the hardware runs (through its location's carbon intensity), so
+    that asking at another location is worth it."""
 
     name: str
     kind: str  # "target", "let" or "expression"
@@ -46,6 +61,7 @@ class QuantityInfo:
     unit: str
     low: float
     high: float
+    by_location: bool
 
 
 @dataclass(frozen=True)
@@ -121,6 +137,7 @@ class Description:
     shape: str  # "enumerated" or "mip"
     configurations: int | None
     algorithms: tuple[AlgorithmInfo, ...]
+    inputs: tuple[InputInfo, ...]
     targets: tuple[TargetInfo, ...]
     lets: tuple[LetInfo, ...]
     quantities: tuple[QuantityInfo, ...]
@@ -164,10 +181,23 @@ def describe(build: BuildDir, source: str) -> Description:
         manifest.model.shape,
         manifest.model.configurations,
         algorithms,
+        tuple(
+            InputInfo(i.name, i.type, i.low, i.high, i.default, i.algorithms)
+            for i in manifest.inputs
+        ),
         tuple(TargetInfo(t.name, t.column, t.unit, t.kind) for t in manifest.targets),
         tuple(LetInfo(x.name, x.text, x.unit) for x in manifest.lets),
         tuple(
-            QuantityInfo(q.name, q.kind, q.text, q.unit, q.low, q.high) for q in manifest.quantities
+            QuantityInfo(
+                q.name,
+                q.kind,
+                q.text,
+                q.unit,
+                q.low,
+                q.high,
+                manifest.carbon.attribute in names_in(from_json(q.expr)),
+            )
+            for q in manifest.quantities
         ),
         ObjectiveInfo(goal.sense, goal.text, goal.quantity, goal.unit) if goal else None,
         tuple(

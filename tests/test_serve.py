@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import json
 import random
-import socket
 import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,30 +18,13 @@ import httpx
 import pytest
 from click.testing import CliRunner
 from conftest import REPO, descendants
+from servers import Server, serving, without_timings
 
 from hadac.cli import main
 from hadac.compiler import compile_spec
 
 SOLVER = "gecode"
 pytestmark = pytest.mark.requires_solver(SOLVER)
-STARTUP = 120.0  # seconds for the server to compile tiny.hada and listen, at most
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """A running `hadac serve`, its folder and an httpx client on its address."""
-
-    def __init__(self, process: subprocess.Popen, folder: Path, port: int):
-        self.process, self.folder = process, folder
-        self.client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60.0)
-
-    def solve(self, study: str, body: object) -> httpx.Response:
-        return self.client.post(f"/api/studies/{study}/solve", json=body)
 
 
 @pytest.fixture(scope="module")
@@ -56,40 +36,15 @@ def server(tmp_path_factory) -> Iterator[Server]:
         compile_spec(REPO / "specs" / f"{name}.hada", folder / name).directory
         for name in ("carbon", "structure", "usage-cost")
     ]
-    port = free_port()
-    log = (folder / "server.log").open("w")
-    command = [sys.executable, "-m", "hadac", "serve", str(REPO / "specs" / "tiny.hada")]
-    command += [str(b) for b in builds]
-    command += ["--port", str(port), "--workers", "2", "--max-time-limit", "30"]
-    process = subprocess.Popen(command, cwd=folder, stdout=log, stderr=subprocess.STDOUT)
-    running = Server(process, folder, port)
-    deadline = time.monotonic() + STARTUP
-    try:
-        while True:
-            assert process.poll() is None, (folder / "server.log").read_text()
-            try:
-                if running.client.get("/api/studies").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the server did not start listening"
-            time.sleep(0.2)
+    targets = [REPO / "specs" / "tiny.hada", *builds]
+    with serving(folder, targets, "--workers", "2", "--max-time-limit", "30") as running:
         yield running
-    finally:
-        running.client.close()
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
 
 
 def cli_answer(build: Path, *flags: str) -> dict:
     result = CliRunner().invoke(main, ["solve", str(build), *flags, "--json"])
     assert result.exit_code in (0, 2), result.output
     return json.loads(result.stdout)
-
-
-def without_timings(payload: dict) -> dict:
-    return {k: v for k, v in payload.items() if k != "timings"}
 
 
 def test_the_studies_are_listed_and_described(server):

@@ -28,7 +28,8 @@ import httpx
 import pytest
 from click.testing import CliRunner
 from conftest import REPO
-from test_serve import free_port, without_timings
+from servers import free_port
+from test_serve import without_timings
 
 from hadac.cli import main
 from hadac.compiler import compile_spec
