@@ -174,6 +174,13 @@ def test_errors_are_hadac_errors_located_in_the_argument(studies, query, located
     assert diagnostic.location == located and message in diagnostic.message
 
 
+def test_a_constraint_is_dropped_by_its_number_or_its_text(studies):
+    tiny = studies["tiny"]
+    by_int, by_text = tiny.query(drop_constraints=[2]), tiny.query(drop_constraints=["2"])
+    assert by_int == by_text == tiny.query(drop_constraints="cost <= 310 kEUR")
+    assert [x.text for x in by_int.limits] == ["time <= 30 s", "memory <= 200 MB"]
+
+
 def test_a_build_directory_cannot_move_to_a_location(studies):
     opened = hadac.load(studies["tiny"].build.directory)
     with pytest.raises(hadac.HadacError, match="a location needs the spec"):
