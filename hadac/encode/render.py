@@ -111,6 +111,14 @@ def render(
                 if is_int
                 else "{" + ", ".join(repr(v) for v in p.values) + "}"
             )
+            members = None
+            if p.labels is not None:  # an enum of its names
+                members = [
+                    {"name": names.label(algorithm.name, p.name, p.labels, i), "label": label}
+                    for i, label in enumerate(p.labels)
+                ]
+                data[array] = [Enum(members[int(code)]["name"]) for code in column]
+                domain = "{" + ", ".join(f'"{label}"' for label in p.labels) + "}"
             params.append(
                 {
                     "algorithm": algorithm.name,
@@ -120,7 +128,14 @@ def render(
                     "line": p.line,
                     "array": array,
                     "var": names.param_var(algorithm.name, p.name),
-                    "mzn_type": domain if is_int else "float",
+                    "mzn_type": (
+                        names.labels(algorithm.name, p.name)
+                        if members
+                        else domain
+                        if is_int
+                        else "float"
+                    ),
+                    "members": members,
                 }
             )
 
