@@ -150,6 +150,23 @@ def test_check_notes_a_name_without_rows(tmp_path):
     assert sorted(set(algorithm.points(problem.pairs[0].table)[:, 0])) == [0.0, 1.0]
 
 
+@pytest.mark.requires_solver("gecode")
+def test_names_that_are_no_identifiers_are_enum_members_by_position(tmp_path):
+    """Any text is a name; the model's enum member stands for it by its position when the
+    name cannot be part of an identifier, and the answer shows the name as written."""
+    odd = ("onnx-runtime", "tf lite */", "1.0")
+    spec = edited(BASE, (ENGINE, f"param engine: str in {{{', '.join(map(json.dumps, odd))}}}"))
+    data = A_CSV.replace("lne,", f"{odd[0]},").replace("tflite,", f'"{odd[1]}",')
+    (tmp_path / "a.csv").write_text(data)
+    (tmp_path / "s.hada").write_text(spec)
+    build = compile_spec(tmp_path / "s.hada", tmp_path / "build")
+    model = (build.directory / "model.mzn").read_text()
+    assert "enum NAMES_alg_engine = {nameat_alg_engine_1, nameat_alg_engine_2," in model
+    assert "*/" not in model
+    answer = solve_build(BuildDir(build.directory), "gecode")
+    assert answer.point.params == {"engine": "tf lite */", "n": 1}  # t is least there
+
+
 # ---- the example: specs/edge-ai.hada ----
 
 EDGE = REPO / "specs" / "edge-ai.hada"
