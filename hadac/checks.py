@@ -590,28 +590,25 @@ def _read_data(path: Path, binding, info: AlgorithmInfo, targets, reporter) -> T
         )
         return None
     for param in info.params:  # an input's range is where instances may lie, not a grid
-        if param.categorical:
-            _note_absent_labels(table[param.name], param, binding, info.name, reporter)
-        else:
+        if not param.categorical:
             _warn_if_partly_covered(table[param.name], param, binding, reporter)
+    _note_absent_labels(info, table, binding, reporter)
     return table
 
 
-def _note_absent_labels(column: np.ndarray, param, binding, algorithm: str, reporter) -> None:
+def _note_absent_labels(info: AlgorithmInfo, table: Table, binding, reporter) -> None:
     """A warning for the names of a str param that no row of a pair's data has: the
     surrogate knows nothing of them, so they are never chosen on that pair."""
-    seen = set(np.unique(column).tolist())
-    absent = [
-        label for code, label in zip(param.values, param.labels, strict=True) if code not in seen
-    ]
-    if absent:
-        shown = ", ".join(f'"{label}"' for label in absent)
-        reporter.warning(
-            binding.path_pos,
-            f"{Path(binding.path)} has no row with {param.name} = {shown}: never chosen for"
-            f" {algorithm} on {binding.hardware}",
-            len(binding.path) + 2,
-        )
+    absent = info.absent(table)
+    for j, param in enumerate(info.params):
+        shown = ", ".join(f'"{param.labels[int(code)]}"' for i, code in absent if i == j)
+        if shown:
+            reporter.warning(
+                binding.path_pos,
+                f"{Path(binding.path)} has no row with {param.name} = {shown}: never chosen"
+                f" for {info.name} on {binding.hardware}",
+                len(binding.path) + 2,
+            )
 
 
 def _warn_if_partly_covered(column: np.ndarray, param, binding, reporter) -> None:

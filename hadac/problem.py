@@ -62,13 +62,12 @@ class AlgorithmInfo:
 
     def absent(self, table: Table) -> list[tuple[int, float]]:
         """(param index, code) of each str param's name that no row of `table` has."""
-        return [
-            (j, code)
-            for j, p in enumerate(self.params)
-            if p.labels is not None
-            for code in p.values
-            if code not in set(table[p.name].tolist())
-        ]
+        out = []
+        for j, p in enumerate(self.params):
+            if p.labels is not None:
+                seen = set(table[p.name].tolist())
+                out += [(j, code) for code in p.values if code not in seen]
+        return out
 
 
 @dataclass(frozen=True)

@@ -111,7 +111,7 @@ def render(
                 if is_int
                 else "{" + ", ".join(repr(v) for v in p.values) + "}"
             )
-            members = None
+            mzn_type, members = domain if is_int else "float", None
             if p.labels is not None:  # an enum of its names
                 members = [
                     {"name": names.label(algorithm.name, p.name, p.labels, i), "label": label}
@@ -119,6 +119,7 @@ def render(
                 ]
                 data[array] = [Enum(members[int(code)]["name"]) for code in column]
                 domain = "{" + ", ".join(f'"{label}"' for label in p.labels) + "}"
+                mzn_type = names.labels(algorithm.name, p.name)
             params.append(
                 {
                     "algorithm": algorithm.name,
@@ -128,13 +129,7 @@ def render(
                     "line": p.line,
                     "array": array,
                     "var": names.param_var(algorithm.name, p.name),
-                    "mzn_type": (
-                        names.labels(algorithm.name, p.name)
-                        if members
-                        else domain
-                        if is_int
-                        else "float"
-                    ),
+                    "mzn_type": mzn_type,
                     "members": members,
                 }
             )
