@@ -174,6 +174,9 @@ def render(
                 "rank_array": names.rank_array(q.name),
                 "var": names.rank_var(q.name),
                 "distinct": names.distinct_count(q.name) if per_solve else len(q.distinct),
+                "beyond": (  # the rank past the last: a lower bound that nothing meets
+                    f"{names.distinct_count(q.name)} + 1" if per_solve else len(q.distinct) + 1
+                ),
                 "per_solve": per_solve,
                 **bound_names(q.name),
             }
