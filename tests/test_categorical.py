@@ -10,9 +10,10 @@ for numeric params).
 
 from __future__ import annotations
 
+import csv
 import itertools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -175,6 +176,7 @@ NAMES = {
     "engine": ("lne", "onnxruntime", "tflite"),
     "precision": ("F32", "F16", "INT8"),
 }
+EDGE_TARGETS = ("time", "memory", "accuracy", "energy")
 
 
 @pytest.fixture(scope="module")
@@ -186,7 +188,7 @@ def test_saved_pipelines_take_names(edge):
     build = BuildDir(edge)
     rows = np.array([["efficientnet", "tflite", "INT8", 4], ["resnet18", "lne", "F32", 1]], object)
     codes = np.array([[2, 2, 2, 4], [1, 0, 0, 1]], dtype=float)
-    for target in ("time", "memory", "accuracy", "energy"):
+    for target in EDGE_TARGETS:
         model = joblib.load(edge / "models" / model_file_name("classify", "pi4", target))
         by_name = model.predict(rows)
         assert np.array_equal(by_name, build.predict_rows("classify", "pi4", codes, target))
@@ -247,6 +249,47 @@ def test_a_name_reads_back_from_a_manifest(edge):
 
 
 # ---- optimality against enumeration, every kind, both shapes, every solver ----
+
+
+def by_name(
+    build: Path, algorithm: str, hardware: str, domains: Sequence[Sequence], targets: Sequence
+) -> Iterator[tuple[str, tuple, dict[str, float]]]:
+    """Every configuration of one pair whose params range over `domains` (a str param's
+    names, in the order declared), with what the pipelines the build saved predict there,
+    asked by name: (hardware, params, predictions)."""
+    points = list(itertools.product(*domains))
+    x = np.array(points, dtype=object)
+    predicted = {
+        t: joblib.load(build / "models" / model_file_name(algorithm, hardware, t)).predict(x)
+        for t in targets
+    }
+    for i, point in enumerate(points):
+        yield hardware, point, {t: float(column[i]) for t, column in predicted.items()}
+
+
+@pytest.mark.requires_solver
+@pytest.mark.parametrize("solver", solver_table.names())
+def test_the_example_equals_enumeration_on_every_solver(edge, solver):
+    """specs/edge-ai.hada against every configuration whose names its device's data hold,
+    read from the CSVs themselves."""
+    rows = []
+    for hardware in ("pi4", "jetson", "nuc", "phone"):
+        with (REPO / "specs" / "data" / "edge-ai" / f"{hardware}.csv").open() as file:
+            data = list(csv.DictReader(file))
+        domains = [[n for n in names if any(r[p] == n for r in data)] for p, names in NAMES.items()]
+        rows += by_name(edge, "classify", hardware, [*domains, (1, 2, 4)], EDGE_TARGETS)
+
+    def value(row) -> float | None:
+        p = row[2]
+        feasible = p["time"] <= 40 and p["memory"] <= 64 and p["accuracy"] >= 70
+        return p["energy"] if feasible else None
+
+    answer = solve_build(BuildDir(edge), solver)
+    assert answer.status == "OPTIMAL"
+    assert answer.objective == pytest.approx(optimum(rows, value), rel=1e-6)
+    chosen = (answer.point.hardware, tuple(answer.point.params.values()))
+    (row,) = [r for r in rows if r[:2] == chosen]  # a configuration whose names have data
+    assert value(row) == pytest.approx(answer.objective, rel=1e-6)
 
 
 def _written(value: object) -> str:
@@ -318,24 +361,13 @@ def _case(seed: int, folder: Path, structure: bool) -> Case:
 
     def rows():
         for m in machines:
-            models = {
-                t: joblib.load(build.directory / "models" / model_file_name("alg", m, t))
-                for t in TARGETS
-            }
-            points = list(
-                itertools.product(
-                    [e for e in ENGINES if e in present[m]["engine"]],
-                    [p for p in PRECISIONS if p in present[m]["precision"]],
-                    THREADS,
-                )
-            )
-            x = np.array(points, dtype=object)
-            predicted = {t: model.predict(x) for t, model in models.items()}
-            for i in range(len(points)):
-                yield m, {t: float(column[i]) for t, column in predicted.items()}
+            engines = [e for e in ENGINES if e in present[m]["engine"]]
+            precisions = [p for p in PRECISIONS if p in present[m]["precision"]]
+            domains = (engines, precisions, THREADS)
+            yield from by_name(build.directory, "alg", m, domains, TARGETS)
 
     def value(row) -> float | None:
-        machine, p = row
+        machine, _, p = row
         if not all(p[t] <= round(b, 3) for t, b in bounds.items()):
             return None
         return prices[machine] * p["t0"] / 3600 if use_price else p["t0"]
