@@ -91,7 +91,8 @@ def fit_all(problem: Problem, reporter: Reporter) -> dict[tuple[str, str, str], 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # e.g. MLP convergence; holdout metrics tell the story
         for pair in problem.pairs:
-            x = pair.table.matrix(problem.algorithm(pair.algorithm).features)
+            algorithm = problem.algorithm(pair.algorithm)
+            x = pair.table.matrix(algorithm.features)
             declared = carbon.catalogue_name(problem.hardware_info(pair.hardware))
             for target in problem.targets:
                 key = (pair.algorithm, declared, target.name)
@@ -99,7 +100,7 @@ def fit_all(problem: Problem, reporter: Reporter) -> dict[tuple[str, str, str], 
                     fitted[(pair.algorithm, pair.hardware, target.name)] = shared[key]
                     continue
                 y = pair.table[target.column]
-                result = shared[key] = fit.fit(target.kind, target.args, x, y)
+                result = shared[key] = fit.fit(target.kind, target.args, x, y, algorithm.labels)
                 fitted[(pair.algorithm, pair.hardware, target.name)] = result
                 if result.r2 is not None and result.r2 < R2_WARNING:
                     reporter.warning(
@@ -140,7 +141,8 @@ def prove_all(
             algorithm, _, target = key
             result = fitted[key]
             rows = np.concatenate([result.inputs, points[algorithm]])
-            proofs[name] = predictors.prove(kinds[target], result.estimator, rows)
+            labels = problem.algorithm(algorithm).labels
+            proofs[name] = predictors.prove(kinds[target], result.estimator, rows, labels)
     return proofs
 
 
@@ -288,6 +290,7 @@ def _manifest(
                     p.type,
                     names.param_var(a.name, p.name),
                     names.param_array(a.name, p.name),
+                    p.labels,
                 )
                 for p in a.params
             )

@@ -23,10 +23,10 @@ class ParamInfo:
     """A hyperparameter: `int in 1..20` is low 1, high 20; `{1, 2, 4}` lists its values."""
 
     name: str
-    type: str  # "int" or "float"
-    low: int | float
-    high: int | float
-    values: tuple[int | float, ...] | None = None  # a set of values; None for a range
+    type: str  # "int", "float" or "str"
+    low: int | float | str  # a str param's first name
+    high: int | float | str  # and its last
+    values: tuple[int | float | str, ...] | None = None  # a set of values; None for a range
 
 
 @dataclass(frozen=True)
@@ -225,6 +225,8 @@ def describe(build: BuildDir, source: str) -> Description:
 
 def _param(param: ast.Param) -> ParamInfo:
     domain = param.domain
+    if isinstance(domain, ast.LabelSet):  # its names, in the order declared
+        return ParamInfo(param.name, param.type, domain.values[0], domain.values[-1], domain.values)
     if isinstance(domain, ast.ValueSet):
         values = tuple(sorted(domain.values))
         return ParamInfo(param.name, param.type, values[0], values[-1], values)
