@@ -14,13 +14,11 @@ file written to a temporary name and renamed.
 
 from __future__ import annotations
 
-import csv
 import itertools
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+from csvfile import write_csv
 
 OUT = Path(__file__).resolve().parent.parent / "specs" / "data" / "edge-ai"
 MODELS = {  # name: (GFLOP per image, MB of weights at F32, top-1 accuracy % at F32)
@@ -71,22 +69,11 @@ def rows(device: str, rng: np.random.Generator) -> list[list]:
     return out
 
 
-def write(path: Path, table: list[list]) -> None:
-    """The CSV at a temporary name beside `path`, renamed into place once complete."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(handle, "w", newline="") as file:
-        writer = csv.writer(file, lineterminator="\n")
-        writer.writerow(HEADER)
-        writer.writerows(table)
-    os.chmod(temporary, 0o644)
-    os.replace(temporary, path)
-
-
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for index, device in enumerate(DEVICES):
         path = OUT / f"{device}.csv"
-        write(path, rows(device, np.random.default_rng(2000 + index)))
+        write_csv(path, HEADER, rows(device, np.random.default_rng(2000 + index)))
         print(f"wrote {path.relative_to(OUT.parent.parent.parent)}")
 
 

@@ -11,10 +11,10 @@ same bytes. `contingency` has no data on `cloud`, so that pair cannot be chosen.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
+from csvfile import write_csv
 
 OUT = Path(__file__).resolve().parent.parent / "specs" / "data"
 INSTANCES = 10
@@ -69,10 +69,9 @@ def main() -> None:
     for index, (algorithm, machine) in enumerate(PAIRS):
         rng = np.random.default_rng(1000 + index)
         path = OUT / f"{algorithm}_{machine}.csv"
-        with path.open("w", newline="") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow([ALGORITHMS[algorithm][0], "instance", *COLUMNS])
-            writer.writerows(rows(algorithm, machine, rng))
+        write_csv(
+            path, [ALGORITHMS[algorithm][0], "instance", *COLUMNS], rows(algorithm, machine, rng)
+        )
         print(f"wrote {path.relative_to(OUT.parent.parent)}")
 
 

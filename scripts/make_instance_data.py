@@ -13,10 +13,10 @@ Every pair sees the same 25 days. Seeded: rerunning rewrites the same bytes.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
+from csvfile import write_csv
 
 OUT = Path(__file__).resolve().parent.parent / "specs" / "data" / "instances"
 DAYS = 25
@@ -69,10 +69,7 @@ def main() -> None:
     for index, (algorithm, machine) in enumerate(pairs):
         rng = np.random.default_rng(2000 + index)
         path = OUT / f"{algorithm}_{machine}.csv"
-        with path.open("w", newline="") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow([ALGORITHMS[algorithm][0], "day", *COLUMNS])
-            writer.writerows(rows(algorithm, machine, rng))
+        write_csv(path, [ALGORITHMS[algorithm][0], "day", *COLUMNS], rows(algorithm, machine, rng))
         print(f"wrote {path.relative_to(OUT.parent.parent.parent)}")
 
 
