@@ -240,11 +240,15 @@ def show(ctx: click.Context, build_dir: Path, as_json: bool) -> None:
     table = Table(title="surrogates", title_justify="left")
     for column in ("algorithm", "hardware", "target", "surrogate", "encoding", "rows", "R²", "MAE"):
         table.add_column(column, justify="right" if column in ("rows", "R²", "MAE") else "left")
+    shown = set()  # a surrogate of hardware-independent data: one row for all its pairs
     for s in manifest.surrogates:
+        if s.shared and s.model in shown:
+            continue
+        shown.add(s.model)
         kind = s.kind + "".join(f" {k}={v}" for k, v in s.hyperparameters.items())
         table.add_row(
             s.algorithm,
-            s.hardware,
+            "every (shared data)" if s.shared else s.hardware,
             escape(f"{s.target} [{s.unit}]"),
             kind,
             _size_text(s),
