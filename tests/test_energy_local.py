@@ -124,11 +124,11 @@ def contract(tmp_path_factory) -> BuildDir:
         pytest.skip(f"reference data not present at {SHARED_DATA}")
     folder = tmp_path_factory.mktemp("contract-inputs")
     (folder / "data").symlink_to(SHARED_DATA)
+    params = ("  param nScenarios: int in 1..100\n", "  param nTraces: int in 1..100\n")
     text = edited(
         (REPO / "tests" / "data" / "contract.hada").read_text(),
-        ("  param nScenarios: int in 1..100\n", "  param nScenarios: int in 1..100\n" + CONTRACT_INPUTS),
-        ("  param nTraces: int in 1..100\n", "  param nTraces: int in 1..100\n" + CONTRACT_INPUTS),
-    )  # fmt: skip
+        *((param, param + CONTRACT_INPUTS) for param in params),
+    )
     spec = folder / "energy.hada"
     spec.write_text(text)
     return BuildDir(compile_spec(spec, folder / "b").directory)
