@@ -129,9 +129,10 @@ def check(ctx: click.Context, spec: Path, as_json: bool) -> None:
         return
     _print_diagnostics(reporter.diagnostics)
     pairs = len(problem.pairs)
+    shared = f" (and {len(problem.shared)} for every hardware)" if problem.shared else ""
     out.print(
         f"{spec}: ok: {len(problem.hardware)} hardware, {len(problem.algorithms)} algorithms,"
-        f" {pairs} benchmark files, {len(problem.targets)} targets,"
+        f" {pairs} benchmark files{shared}, {len(problem.targets)} targets,"
         f" {len(problem.bounds)} constraints"
     )
 

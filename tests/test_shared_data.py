@@ -99,11 +99,12 @@ def test_the_quality_is_fitted_once_per_algorithm_and_shared(build):
     assert not build.changes()
 
 
-def test_show_and_the_report_say_it_is_shared(build, tmp_path):
-    shown = CliRunner().invoke(main, ["show", str(build.directory)], terminal_width=200)
+def test_check_show_and_the_report_say_it_is_shared(build, tmp_path):
+    checked = CliRunner().invoke(main, ["check", str(SPEC)])
+    assert "6 benchmark files (and 2 for every hardware)" in checked.output
+    shown = CliRunner().invoke(main, ["show", str(build.directory)])
     assert shown.exit_code == 0, shown.output
-    lines = [line for line in shown.output.splitlines() if "quality []" in line]
-    assert len(lines) == 2 and all("every (shared data)" in line for line in lines)
+    assert shown.output.count("(shared") == 2  # one row per algorithm, however wide the table
     spec = _spec_at(tmp_path, SPEC.read_text())
     figures = {f["name"]: f for f in fit_figures(compile_spec(spec, tmp_path / "b"))}
     assert [(r["algorithm"], r["hardware"]) for r in figures["quality"]["rows"]] == [
