@@ -150,7 +150,7 @@ class Study:
         minimize: str | None = None,
         maximize: str | None = None,
         constraints: Sequence[str] | str = (),
-        drop_constraints: Sequence[str] | str = (),
+        drop_constraints: Sequence[str | int] | str = (),
         names: Names = FIELDS,
         inputs: Inputs = None,
     ) -> Query:
@@ -164,7 +164,7 @@ class Study:
             _items(constraints),
             minimize,
             maximize,
-            _items(drop_constraints),
+            tuple(str(item) for item in _items(drop_constraints)),
             names,
         )
         return query.with_inputs(manifest, self.inputs(inputs))
@@ -206,7 +206,7 @@ class Study:
         minimize: str | None = None,
         maximize: str | None = None,
         constraints: Sequence[str] | str = (),
-        drop_constraints: Sequence[str] | str = (),
+        drop_constraints: Sequence[str | int] | str = (),
         location: str | None = None,
         solver: str | None = None,
         time_limit: float | None = None,

@@ -65,10 +65,19 @@ class ValueSet:
 
 
 @dataclass(frozen=True)
+class LabelSet:
+    """`{"lne", "tflite"}`: the names a str param takes, in the order written."""
+
+    values: tuple[str, ...]
+    pos: Pos
+    positions: tuple[Pos, ...]  # of each string, quotes included
+
+
+@dataclass(frozen=True)
 class Param:
     name: str
-    type: str  # "int" or "float"
-    domain: Range | ValueSet
+    type: str  # "int", "float" or "str"
+    domain: Range | ValueSet | LabelSet  # `{}` is an empty ValueSet
     pos: Pos
 
 

@@ -25,11 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-from hadac import __version__, predictors
+from hadac import __version__, onehot, predictors
 from hadac.encode import names
 from hadac.encode.tables import quantity_values, with_inputs
 from hadac.errors import HadacError
-from hadac.manifest import FORMAT_VERSION, Manifest
+from hadac.manifest import FORMAT_VERSION, Manifest, ParamRecord
 from hadac.numbers import plain
 from hadac.units import from_json
 
@@ -40,7 +40,7 @@ class Decoded:
 
     algorithm: str
     hardware: str
-    params: dict[str, float]
+    params: dict[str, float | str]  # a str param's value is its name
     targets: dict[str, float]
     quantities: dict[str, float]
 
@@ -299,7 +299,7 @@ class BuildDir:
             config = int(values["config"])
             pair = manifest.pairs[int(self.tables["pair"][config - 1]) - 1]
             params = {
-                p.name: _number(self.tables[p.array][config - 1], p.type)
+                p.name: _value(self.tables[p.array][config - 1], p)
                 for p in manifest.params[pair.algorithm]
             }
             quantities = {
@@ -307,7 +307,10 @@ class BuildDir:
             }
         else:
             pair = manifest.pairs[int(values["pair"]) - 1]
-            params = {p.name: values[p.var] for p in manifest.params[pair.algorithm]}
+            params = {
+                p.name: _value(values[p.var], p) if p.values is not None else values[p.var]
+                for p in manifest.params[pair.algorithm]
+            }
             quantities = {q.name: float(values[q.var]) for q in manifest.quantities}
         targets = {t.name: quantities[t.name] for t in manifest.targets}
         return Decoded(pair.algorithm, pair.hardware, params, targets, quantities)
@@ -331,25 +334,32 @@ class BuildDir:
         return self._predictors[entry.predictor.file]
 
     def predict(self, algorithm: str, hardware: str, params: dict, target: str) -> float:
-        """A target's prediction at a configuration and the build's inputs."""
-        x = np.array([[float(v) for v in params.values()]]).reshape(1, len(params))
+        """A target's prediction at a configuration (a str param's value its name) and the
+        build's inputs."""
+        records = self.manifest.params[algorithm]
+        x = np.array([[p.code(params[p.name]) for p in records]]).reshape(1, len(records))
         return float(self.predict_rows(algorithm, hardware, x, target)[0])
 
     def predict_rows(
         self, algorithm: str, hardware: str, params: np.ndarray, target: str
     ) -> np.ndarray:
-        """A target's predictions on rows of param values, the build's inputs appended to
-        each: by the numpy predictor where it was proven to be the estimator, else by the
-        estimator (which imports scikit-learn)."""
-        given = [self.inputs[name] for name in self.manifest.algorithm_inputs[algorithm]]
-        x = with_inputs(np.asarray(params, dtype=float), given)
+        """A target's predictions on rows of param values (a str param's as codes), the
+        build's inputs appended to each: by the numpy predictor where it was proven to be
+        the estimator, else by the estimator (which imports scikit-learn)."""
+        inputs = self.manifest.algorithm_inputs[algorithm]
+        x = with_inputs(np.asarray(params, dtype=float), [self.inputs[name] for name in inputs])
         arrays = self.predictor(algorithm, hardware, target)
         if arrays is not None:
             kind = self.manifest.surrogate(algorithm, hardware, target).kind
             return np.asarray(predictors.predict(kind, arrays, x), dtype=float)
-        return np.asarray(self.estimator(algorithm, hardware, target).predict(x), dtype=float)
+        labels = [p.values for p in self.manifest.params[algorithm]] + [None] * len(inputs)
+        estimator = self.estimator(algorithm, hardware, target)
+        return np.asarray(estimator.predict(onehot.raw(x, labels)), dtype=float)
 
 
-def _number(value: np.generic, kind: str) -> int | float:
-    """A param's value from the tables, as its declared type."""
-    return int(value) if kind == "int" else float(value)
+def _value(value: np.generic | float, param: ParamRecord) -> int | float | str:
+    """A param's value from the tables or a solver, as its declared type: a str param's
+    code as its name."""
+    if param.values is not None:
+        return param.label(round(float(value)))
+    return int(value) if param.type == "int" else float(value)

@@ -217,6 +217,13 @@ def _algorithm(algorithm: ast.Algorithm, reporter: Reporter) -> AlgorithmInfo:
 def _input(item: ast.Input, reporter: Reporter) -> InputDomain | None:
     """An input's range and default: a range of the declared type, the default inside it."""
     domain = item.domain
+    if item.type == "str":
+        reporter.error(
+            item.pos,
+            f"input '{item.name}' is a feature of the instance: its type is int or float",
+            len(item.name),
+        )
+        return None
     if not isinstance(domain, ast.Range):
         reporter.error(
             domain.pos,
@@ -283,6 +290,11 @@ def _inputs_agree(spec: ast.Spec, algorithms: list[AlgorithmInfo], reporter: Rep
 def _param(param: ast.Param, reporter: Reporter) -> ParamDomain | None:
     domain = param.domain
     is_int = param.type == "int"
+    if isinstance(domain, ast.ValueSet) and not domain.values:
+        reporter.error(domain.pos, f"the set of values of '{param.name}' is empty", 2)
+        return None
+    if param.type == "str" or isinstance(domain, ast.LabelSet):
+        return _labels(param, reporter)
     if isinstance(domain, ast.Range):
         low, high = domain.low, domain.high
         if is_int and not (float(low).is_integer() and float(high).is_integer()):
@@ -318,6 +330,41 @@ def _param(param: ast.Param, reporter: Reporter) -> ParamDomain | None:
         return None
     values = tuple(sorted(float(v) for v in domain.values))
     return ParamDomain(param.name, param.type, values[0], values[-1], values, param.pos.line)
+
+
+def _labels(param: ast.Param, reporter: Reporter) -> ParamDomain | None:
+    """A str param's names, distinct and non-empty; its values are their positions."""
+    domain = param.domain
+    if param.type != "str":
+        reporter.error(
+            domain.pos,
+            f"{param.type} param '{param.name}' takes numbers; declare it"
+            f" `{param.name}: str` to choose among names",
+        )
+        return None
+    if not isinstance(domain, ast.LabelSet):
+        reporter.error(
+            domain.pos,
+            f"str param '{param.name}' takes a set of names in quotes,"
+            ' like {"lne", "tflite"}, not numbers',
+        )
+        return None
+    ok = True
+    for index, (label, pos) in enumerate(zip(domain.values, domain.positions, strict=True)):
+        if label in domain.values[:index]:
+            message = f"the value {label!r} appears twice in the set of '{param.name}'"
+        elif label.strip() != label or not label:
+            message = f"the value {label!r} of '{param.name}' is empty or has spaces at an end"
+        else:
+            continue
+        reporter.error(pos, message, len(label) + 2)
+        ok = False
+    if not ok:
+        return None
+    codes = tuple(float(i) for i in range(len(domain.values)))
+    return ParamDomain(
+        param.name, "str", 0.0, codes[-1], codes, param.pos.line, tuple(domain.values)
+    )
 
 
 ENCODINGS = ("table", "structure")
@@ -602,7 +649,8 @@ def _table(
         )
     if missing:
         return None
-    table = text.numbers(columns, reporter)
+    labels = {p.name: p.labels for p in info.params if p.labels is not None}
+    table = text.numbers(columns, reporter, labels)
     if table is None:
         return None
     lines = table.lines
@@ -629,8 +677,25 @@ def _table(
         )
         return None
     for param in info.params:  # an input's range is where instances may lie, not a grid
-        _warn_if_partly_covered(table[param.name], param, binding, reporter)
+        if not param.categorical:
+            _warn_if_partly_covered(table[param.name], param, binding, reporter)
+    _note_absent_labels(info, table, binding, reporter)
     return table
+
+
+def _note_absent_labels(info: AlgorithmInfo, table: Table, binding, reporter) -> None:
+    """A warning for the names of a str param that no row of a pair's data has: the
+    surrogate knows nothing of them, so they are never chosen on that pair."""
+    absent = info.absent(table)
+    for j, param in enumerate(info.params):
+        shown = ", ".join(f'"{param.labels[int(code)]}"' for i, code in absent if i == j)
+        if shown:
+            reporter.warning(
+                binding.path_pos,
+                f"{Path(binding.path)} has no row with {param.name} = {shown}: never chosen"
+                f" for {info.name} on {binding.hardware}",
+                len(binding.path) + 2,
+            )
 
 
 def _warn_if_partly_covered(column: np.ndarray, param, binding, reporter) -> None:

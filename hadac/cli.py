@@ -208,7 +208,10 @@ def _size_text(surrogate) -> str:
     size = surrogate.size
     if "table_rows" in size:
         return f"{surrogate.encoding} ({size['table_rows']} rows)"
-    return f"{surrogate.encoding} ({size['binaries']} binaries, {size['constraints']} constraints)"
+    binaries = f"{size['binaries']} binaries"
+    if size.get("binaries_by_intervals", size["binaries"]) != size["binaries"]:
+        binaries += f" ({size['binaries_by_intervals']} with interval bounds alone)"
+    return f"{surrogate.encoding} ({binaries}, {size['constraints']} constraints)"
 
 
 def _fmt(value: float | None, digits: int = 4) -> str:
@@ -674,7 +677,7 @@ def serve(targets: tuple[Path, ...], host: str, port: int, workers: int, max_tim
     """Serve the studies of TARGETS (specs, compiled first, or build directories) as a REST
     API: GET /api/studies, GET /api/studies/NAME, POST /api/studies/NAME/solve and
     /pareto with the flags of `hadac solve` and `hadac pareto` as JSON fields. The schema
-    is at /openapi.json and its page at /docs."""
+    is at /openapi.json and its page at /docs; the what-if page, at /, asks the same API."""
     try:
         import uvicorn
 
@@ -687,7 +690,10 @@ def serve(targets: tuple[Path, ...], host: str, port: int, workers: int, max_tim
     studies = [_load(target, None, None) for target in targets]
     app = create_app(studies, workers, max_time_limit)
     names = ", ".join(study.name for study in studies)
-    err.print(f"serving {names} on http://{host}:{port}/api/studies", markup=False)
+    err.print(
+        f"serving {names} on http://{host}:{port}/ (the what-if page; the API at /api/studies)",
+        markup=False,
+    )
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 

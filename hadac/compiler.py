@@ -94,7 +94,7 @@ def fit_all(problem: Problem, reporter: Reporter) -> dict[tuple[str, str, str], 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # e.g. MLP convergence; holdout metrics tell the story
         for pair in problem.pairs:
-            features = problem.algorithm(pair.algorithm).features
+            algorithm = problem.algorithm(pair.algorithm)
             for target in problem.targets:
                 hardware = model_hardware(problem, pair.algorithm, pair.hardware, target.name)
                 key = (pair.algorithm, hardware, target.name)
@@ -103,8 +103,8 @@ def fit_all(problem: Problem, reporter: Reporter) -> dict[tuple[str, str, str], 
                     continue
                 common = problem.shared_data(pair.algorithm, target.name)
                 data = common or pair
-                x, y = data.table.matrix(features), data.table[target.column]
-                result = shared[key] = fit.fit(target.kind, target.args, x, y)
+                x, y = data.table.matrix(algorithm.features), data.table[target.column]
+                result = shared[key] = fit.fit(target.kind, target.args, x, y, algorithm.labels)
                 fitted[(pair.algorithm, pair.hardware, target.name)] = result
                 if result.r2 is not None and result.r2 < R2_WARNING:
                     where = "on every hardware" if common else f"on {hardware}"
@@ -157,7 +157,8 @@ def prove_all(
             algorithm, _, target = key
             result = fitted[key]
             rows = np.concatenate([result.inputs, points[algorithm]])
-            proofs[name] = predictors.prove(kinds[target], result.estimator, rows)
+            labels = problem.algorithm(algorithm).labels
+            proofs[name] = predictors.prove(kinds[target], result.estimator, rows, labels)
     return proofs
 
 
@@ -300,6 +301,7 @@ def _manifest(
                     p.type,
                     names.param_var(a.name, p.name),
                     names.param_array(a.name, p.name),
+                    p.labels,
                 )
                 for p in a.params
             )

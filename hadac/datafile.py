@@ -51,12 +51,19 @@ class Csv:
     rows: list[list[str]]
     lines: list[int]
 
-    def numbers(self, columns: list[str], reporter: Reporter) -> Table | None:
+    def numbers(
+        self,
+        columns: list[str],
+        reporter: Reporter,
+        labels: dict[str, tuple[str, ...]] | None = None,
+    ) -> Table | None:
         """The given columns as floats; None after reporting each bad value by row and column.
 
-        Every name in `columns` must be in the header: a missing column is the caller's to
-        report, at the spec line that binds the file.
+        A column named in `labels` (a str param's) holds names, each read as its position
+        among the labels. Every name in `columns` must be in the header: a missing column
+        is the caller's to report, at the spec line that binds the file.
         """
+        labels = labels or {}
         if not self.rows:
             reporter.data_error(self.path, None, None, "the file has a header but no rows")
             return None
@@ -65,6 +72,13 @@ class Csv:
         for column in dict.fromkeys(columns):
             at = index[column]
             cells = [row[at].strip() if at < len(row) else "" for row in self.rows]
+            if column in labels:
+                values = _codes(cells, labels[column])
+                if values is None:
+                    self._unknown_label(cells, column, labels[column], reporter)
+                    continue
+                out[column] = values
+                continue
             values = np.array([_number(cell) for cell in cells], dtype=float)
             bad = ~np.isfinite(values)
             if bad.any():
@@ -85,6 +99,26 @@ class Csv:
         if len(out) != len(dict.fromkeys(columns)):
             return None
         return Table(out, np.array(self.lines, dtype=int))
+
+    def _unknown_label(
+        self, cells: list[str], column: str, labels: tuple[str, ...], reporter: Reporter
+    ) -> None:
+        bad = [i for i, cell in enumerate(cells) if cell not in labels]
+        first, more = bad[0], len(bad) - 1
+        what = f"{cells[first]!r} is not one of the values of '{column}' ({', '.join(labels)})"
+        if cells[first] == "":
+            what = f"empty value; expected one of the values of '{column}' ({', '.join(labels)})"
+        if more:
+            what += f" ({more} more bad {'row' if more == 1 else 'rows'} in this column)"
+        reporter.data_error(self.path, self.lines[first], column, what)
+
+
+def _codes(cells: list[str], labels: tuple[str, ...]) -> np.ndarray | None:
+    """Each cell's position among `labels`, as floats; None when a cell is none of them."""
+    position = {label: float(i) for i, label in enumerate(labels)}
+    if any(cell not in position for cell in cells):
+        return None
+    return np.array([position[cell] for cell in cells], dtype=float)
 
 
 def read_csv(path: Path, reporter: Reporter) -> Csv | None:

@@ -15,6 +15,7 @@ from pathlib import Path
 import hadac.solvers as solver_table
 from hadac import ast, parser
 from hadac.builddir import BuildDir
+from hadac.units import from_json, names_in
 
 
 @dataclass(frozen=True)
@@ -22,10 +23,10 @@ class ParamInfo:
     """A hyperparameter: `int in 1..20` is low 1, high 20; `{1, 2, 4}` lists its values."""
 
     name: str
-    type: str  # "int" or "float"
-    low: int | float
-    high: int | float
-    values: tuple[int | float, ...] | None = None  # a set of values; None for a range
+    type: str  # "int", "float" or "str"
+    low: int | float | str  # a str param's first name
+    high: int | float | str  # and its last
+    values: tuple[int | float | str, ...] | None = None  # a set of values; None for a range
 
 
 @dataclass(frozen=True)
@@ -36,9 +37,23 @@ class AlgorithmInfo:
 
 
 @dataclass(frozen=True)
+class InputInfo:
+    """An instance feature a query gives: `float in 100..400 default 250`."""
+
+    name: str
+    type: str  # "int" or "float"
+    low: float
+    high: float
+    default: float | None  # None: every query must give it
+    algorithms: tuple[str, ...]  # the algorithms whose surrogates read it
+
+
+@dataclass(frozen=True)
 class QuantityInfo:
     """A target, let or expression of the spec that a query can bound or optimise, with the
-    least and greatest value the build gives it (a bound's sensible range)."""
+    least and greatest value the build gives it (a bound's sensible range), and whether it
+    changes with where the hardware runs (through its location's carbon intensity), so
+    that asking at another location is worth it."""
 
     name: str
     kind: str  # "target", "let" or "expression"
@@ -46,6 +61,7 @@ class QuantityInfo:
     unit: str
     low: float
     high: float
+    by_location: bool
 
 
 @dataclass(frozen=True)
@@ -121,6 +137,7 @@ class Description:
     shape: str  # "enumerated" or "mip"
     configurations: int | None
     algorithms: tuple[AlgorithmInfo, ...]
+    inputs: tuple[InputInfo, ...]
     targets: tuple[TargetInfo, ...]
     lets: tuple[LetInfo, ...]
     quantities: tuple[QuantityInfo, ...]
@@ -164,10 +181,23 @@ def describe(build: BuildDir, source: str) -> Description:
         manifest.model.shape,
         manifest.model.configurations,
         algorithms,
+        tuple(
+            InputInfo(i.name, i.type, i.low, i.high, i.default, i.algorithms)
+            for i in manifest.inputs
+        ),
         tuple(TargetInfo(t.name, t.column, t.unit, t.kind) for t in manifest.targets),
         tuple(LetInfo(x.name, x.text, x.unit) for x in manifest.lets),
         tuple(
-            QuantityInfo(q.name, q.kind, q.text, q.unit, q.low, q.high) for q in manifest.quantities
+            QuantityInfo(
+                q.name,
+                q.kind,
+                q.text,
+                q.unit,
+                q.low,
+                q.high,
+                manifest.carbon.attribute in names_in(from_json(q.expr)),
+            )
+            for q in manifest.quantities
         ),
         ObjectiveInfo(goal.sense, goal.text, goal.quantity, goal.unit) if goal else None,
         tuple(
@@ -195,6 +225,8 @@ def describe(build: BuildDir, source: str) -> Description:
 
 def _param(param: ast.Param) -> ParamInfo:
     domain = param.domain
+    if isinstance(domain, ast.LabelSet):  # its names, in the order declared
+        return ParamInfo(param.name, param.type, domain.values[0], domain.values[-1], domain.values)
     if isinstance(domain, ast.ValueSet):
         values = tuple(sorted(domain.values))
         return ParamInfo(param.name, param.type, values[0], values[-1], values)

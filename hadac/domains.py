@@ -12,7 +12,13 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class ParamDomain:
-    """A hyperparameter and its values. `values` is None for a continuous float range."""
+    """A hyperparameter and its values. `values` is None for a continuous float range.
+
+    A str param's values are the positions 0, 1, ... of its `labels` in the order declared:
+    the data, the tables and the models' variables hold those codes, and only the fitted
+    pipelines (which one-hot encode them, `hadac.onehot`) and what a person reads see the
+    names.
+    """
 
     name: str
     type: str
@@ -20,10 +26,15 @@ class ParamDomain:
     high: float
     values: tuple[float, ...] | None
     line: int
+    labels: tuple[str, ...] | None = None
 
     @property
     def finite(self) -> bool:
         return self.values is not None
+
+    @property
+    def categorical(self) -> bool:
+        return self.labels is not None
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hadac import surrogates
+from hadac import onehot, surrogates
 
 if TYPE_CHECKING:  # imported where it fits: checking a spec needs no scikit-learn
     from sklearn.base import RegressorMixin
@@ -37,7 +37,8 @@ class Fitted:
     # confidence-bounded constraints (hadac.conformal) and the fit plots of reports.
     holdout_y: np.ndarray | None = None
     holdout_predicted: np.ndarray | None = None
-    # The rows it was fitted on, where its numpy predictor is compared (hadac.predictors).
+    # The rows it was fitted on, codes for str params, where its numpy predictor is
+    # compared (hadac.predictors).
     inputs: np.ndarray | None = None
 
 
@@ -45,20 +46,30 @@ MIN_ROWS = 10  # the fewest rows a surrogate is fitted on: 8 to fit a copy, 2 to
 HOLDOUT = 0.2  # the share of rows held out to measure a fit and calibrate confidences
 
 
-def fit(kind: str, args: dict, x: np.ndarray, y: np.ndarray) -> Fitted:
+def fit(kind: str, args: dict, x: np.ndarray, y: np.ndarray, labels: onehot.Labels = ()) -> Fitted:
     """Fit on all rows; holdout metrics come from a fixed 80/20 split (random_state=0).
 
+    `labels` gives each column of `x` that holds a str param's codes its names: the
+    estimator is then a pipeline that one-hot encodes them (`hadac.onehot`) and takes names.
     An algorithm without params is one program: each target is its mean on the pair's
     rows, whatever the kind asked for, and R² (which a constant cannot have) is left out.
     """
     from sklearn.metrics import mean_absolute_error, r2_score
     from sklearn.model_selection import train_test_split
 
-    build = surrogates.kind(kind).estimator if x.shape[1] else _constant
+    def build(args: dict) -> RegressorMixin:
+        if not x.shape[1]:
+            return _constant(args)
+        estimator = surrogates.kind(kind).estimator(args)
+        return onehot.pipeline(estimator, labels) if any(labels) else estimator
+
+    given = onehot.raw(x, labels)
     r2 = mae = y_test = held = None
     if len(y) >= MIN_ROWS:
-        x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=HOLDOUT, random_state=0)
+        x_train, x_test, y_train, y_test = train_test_split(
+            given, y, test_size=HOLDOUT, random_state=0
+        )
         held = build(args).fit(x_train, y_train).predict(x_test)
         mae = float(mean_absolute_error(y_test, held))
         r2 = float(r2_score(y_test, held)) if np.ptp(y_test) > 0 and x.shape[1] else None
-    return Fitted(build(args).fit(x, y), r2, mae, len(y), y_test, held, x)
+    return Fitted(build(args).fit(given, y), r2, mae, len(y), y_test, held, x)

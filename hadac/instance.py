@@ -60,8 +60,9 @@ def data(build: BuildDir, query: Query) -> dict[str, object]:
 def _per_pair(build: BuildDir, quantity: str, op: str, limits: list[Limit]) -> list:
     """Each pair's bound: the tightest of `limits`, each with that pair's margin."""
     pairs = build.manifest.pairs
-    if not limits:
-        return [0 if build.enumerated else 0.0] * len(pairs)
+    if not limits:  # switched off; the loosest rank, which the model's domain allows
+        loosest = (len(build.distinct(quantity)) if op == "<=" else 1) if build.enumerated else 0.0
+        return [loosest] * len(pairs)
     tightest = min if op == "<=" else max
     if build.enumerated:
         distinct = build.distinct(quantity)

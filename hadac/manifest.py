@@ -102,6 +102,17 @@ class ParamRecord:
     type: str
     var: str  # the MiniZinc variable of its value
     array: str  # enumerated: its value per configuration
+    # a str param's names; its variable and array hold their positions 0, 1, ...
+    values: tuple[str, ...] | None = None
+
+    def label(self, code: float) -> str:
+        """A str param's name at position `code`."""
+        assert self.values is not None
+        return self.values[int(code)]
+
+    def code(self, value: float | str) -> float:
+        """The number the models hold for a value of this param: a name's position."""
+        return float(self.values.index(value)) if self.values is not None else float(value)
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,11 @@ def shown(value: float, digits: int = 6) -> str:
     return f"{value:.{digits}g}"
 
 
-def plain(value: float, digits: int = 6) -> str:
-    """A param's value: whole numbers without a decimal point (`8`), others as `shown`."""
+def plain(value: float | str, digits: int = 6) -> str:
+    """A param's value: whole numbers without a decimal point (`8`), others as `shown`, a
+    str param's name as it is."""
+    if isinstance(value, str):
+        return value
     whole = float(value).is_integer() and abs(value) < 1e15
     return str(int(value)) if whole else shown(value, digits)
 

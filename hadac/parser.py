@@ -23,7 +23,7 @@ _TERMINAL_NAMES = {
     "NUMBER": "a number",
     "STRING": 'a "string"',
     "UNIT": "a unit",
-    "TYPE": "int or float",
+    "TYPE": "int, float or str",
     "SENSE": "minimize or maximize",
     "COMPARATOR": "a comparison (<=, >=)",
     "MINUS": "'-'",
@@ -188,6 +188,14 @@ class _ToAst(Transformer):
 
     def set_domain(self, meta, items):
         return ast.ValueSet(tuple(v for v, _ in items), items[0][1])
+
+    def label_domain(self, meta, items):
+        return ast.LabelSet(
+            tuple(_unquote(t) for t in items), _pos(items[0]), tuple(_pos(t) for t in items)
+        )
+
+    def empty_domain(self, meta, items):
+        return ast.ValueSet((), ast.Pos(meta.line, meta.column))
 
     def data(self, meta, items):
         *hardware, path = items

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from hadac import surrogates
+from hadac import onehot, surrogates
 from hadac.domains import ParamDomain
 
 ENUMERATED = 100_000  # every configuration is compared up to this many (the enumeration limit)
@@ -83,24 +83,35 @@ def _same(expected: Any, got: np.ndarray) -> bool:
     )
 
 
-def prove(kind: str, estimator: Any, rows: np.ndarray) -> Proof | None:
+def prove(kind: str, estimator: Any, rows: np.ndarray, labels: onehot.Labels = ()) -> Proof | None:
     """The numpy predictor of an estimator of `kind`, compared with its `predict` on `rows`
-    (float64, the inputs in declared order); None when the kind has none for it."""
-    arrays = surrogates.kind(kind).arrays(estimator)
+    (float64, the inputs in declared order, a str param's codes given to the estimator as
+    the `labels` they stand for); None when the kind has none for it."""
+    model, counts = onehot.unwrap(estimator)
+    arrays = surrogates.kind(kind).arrays(model)
     if arrays is None:
         return None
+    if counts is not None:
+        arrays = arrays | {onehot.COUNTS: counts}
     rows = np.ascontiguousarray(rows, dtype=np.float64)
-    exact = _same(estimator.predict(rows), predict(kind, arrays, rows))
+
+    def agree(x: np.ndarray) -> bool:
+        return _same(estimator.predict(onehot.raw(x, labels)), predict(kind, arrays, x))
+
+    exact = agree(rows)
     singles = np.unique(np.linspace(0, len(rows) - 1, min(SINGLE, len(rows))).round().astype(int))
     for i in singles if exact else ():
-        row = rows[i : i + 1]
-        exact = exact and _same(estimator.predict(row), predict(kind, arrays, row))
+        exact = exact and agree(rows[i : i + 1])
     return Proof(arrays, exact, len(rows))
 
 
 def predict(kind: str, arrays: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
-    """The predictions of the estimator whose numbers `arrays` are, on the rows of `x`."""
-    return surrogates.kind(kind).predict(arrays, np.asarray(x, dtype=np.float64))
+    """The predictions of the estimator whose numbers `arrays` are, on the rows of `x`
+    (a str param's codes one-hot encoded first, as its pipeline does)."""
+    x = np.asarray(x, dtype=np.float64)
+    if onehot.COUNTS in arrays:
+        x = onehot.encode(x, arrays[onehot.COUNTS])
+    return surrogates.kind(kind).predict(arrays, x)
 
 
 def load(path: Path) -> dict[str, np.ndarray]:

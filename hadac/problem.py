@@ -42,12 +42,32 @@ class AlgorithmInfo:
         what the MIP encoders bound a surrogate over."""
         return (*self.params, *(i.as_range() for i in self.inputs))
 
-    def points(self) -> np.ndarray:
-        """Every combination of param values, one row each, first param varying slowest."""
+    @property
+    def labels(self) -> list[tuple[str, ...] | None]:
+        """Per feature, a str param's names (None for a number): what `hadac.onehot`
+        needs to give the fitted pipelines names rather than codes."""
+        return [p.labels for p in self.params] + [None] * len(self.inputs)
+
+    def points(self, table: Table | None = None) -> np.ndarray:
+        """Every combination of param values, one row each, first param varying slowest;
+        with a pair's `table`, only those whose every str param's name has a row there (a
+        surrogate knows nothing of a name its data lack)."""
         grids = [p.values for p in self.params]
         if not grids:
             return np.zeros((1, 0))
-        return np.array(list(itertools.product(*grids)), dtype=float)
+        grid = np.array(list(itertools.product(*grids)), dtype=float)
+        for j, code in self.absent(table) if table is not None else ():
+            grid = grid[grid[:, j] != code]
+        return grid
+
+    def absent(self, table: Table) -> list[tuple[int, float]]:
+        """(param index, code) of each str param's name that no row of `table` has."""
+        out = []
+        for j, p in enumerate(self.params):
+            if p.labels is not None:
+                seen = set(table[p.name].tolist())
+                out += [(j, code) for code in p.values if code not in seen]
+        return out
 
 
 @dataclass(frozen=True)

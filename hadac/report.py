@@ -171,8 +171,11 @@ def _environment() -> jinja2.Environment:
     return templates({"num": _num}, html=True)
 
 
-def _num(value: float | None, digits: int = 6) -> str:
-    return "–" if value is None else plain(float(value), digits)
+def _num(value: float | str | None, digits: int = 6) -> str:
+    """A number as `plain` writes it; a str param's value is its name, as it is."""
+    if value is None:
+        return "–"
+    return plain(value if isinstance(value, str) else float(value), digits)
 
 
 def render(report: Report) -> str:

@@ -12,6 +12,10 @@ for an expression, constraint, location or solver the study refuses (with the lo
 diagnostics), 404 for an unknown study, 413 for a body over 1 MB, and 502 when the solver
 itself fails; the server goes on. An infeasible query is an answer: 200, status
 INFEASIBLE, with the explanation.
+
+At `/` the server also serves the what-if page (`hadac/web`): plain HTML, CSS and script
+shipped in the package, asking this same API, so it works with no network beyond the
+server itself; its content security policy lets it load nothing from anywhere else.
 """
 
 from __future__ import annotations
@@ -21,11 +25,13 @@ import dataclasses
 import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import Response
+from fastapi.responses import FileResponse, Response
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag
 
 import hadac.solvers as solver_table
@@ -39,6 +45,8 @@ FORMAT_VERSION = 1
 MAX_BODY = 1_000_000  # bytes of a request body
 DEFAULT_TIME_LIMIT = 10.0  # seconds per solve, when a request gives none
 MAX_POINTS = 100  # of a Pareto front
+WEB = Path(__file__).resolve().parent / "web"  # the what-if page's files
+PAGE_POLICY = "default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'"
 
 Text = Annotated[str, Field(min_length=1, max_length=1000)]
 SolverName = Literal[solver_table.names()]
@@ -354,4 +362,10 @@ def create_app(studies: list[Study], workers: int = 2, max_time_limit: float = 6
 
         return _json(await in_pool(work))
 
+    @app.get("/", include_in_schema=False)
+    def page() -> Response:
+        """The what-if page: a study's bounds as sliders, its answer and its Pareto front."""
+        return FileResponse(WEB / "index.html", headers={"Content-Security-Policy": PAGE_POLICY})
+
+    app.mount("/static", StaticFiles(directory=WEB), name="static")
     return app

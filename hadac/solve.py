@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import itertools
 import tempfile
+import threading
 import time
-from dataclasses import dataclass, field
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from hadac import instance, jsondata, runtime, solvers
+from hadac import instance, jsondata, prepared, runtime, solvers
 from hadac.builddir import BuildDir, Decoded
 from hadac.errors import HadacError
 from hadac.numbers import plain, shown
@@ -229,12 +231,7 @@ def run(
     against the limits of `verified` (by default the query's own), both at the query's
     inputs."""
     build = build.at(query.input_values())
-    with tempfile.TemporaryDirectory(prefix="hadac-query-") as folder:
-        path = Path(folder) / "query.json"
-        path.write_text(jsondata.dumps(instance.data(build, query)))
-        flags = None if build.enumerated else dict(solvers.get(solver).mip_flags)
-        files = [build.model_path, build.data_path, path]
-        result = runtime.solve(files, solver, time_limit, flags=flags)
+    result = _solved(build, solver, instance.data(build, query), time_limit)
     if query.objective is None and result.status == "OPTIMAL":
         result.status = "FEASIBLE"  # nothing to optimise: a configuration that meets the bounds
     if not result.values:
@@ -242,6 +239,59 @@ def run(
     point = evaluate_point(build, result.values)
     verify(build, verified or query, point)
     return result, point
+
+
+class _Proven:
+    """Proven results (optimal or infeasible) by what was solved: the same model, data and
+    solver give the same result, so a what-if asked again in this process costs no solve.
+    The oldest are forgotten beyond `size`."""
+
+    def __init__(self, size: int = 4096):
+        self.size, self._results, self._lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key: tuple) -> runtime.SolveResult | None:
+        with self._lock:
+            result = self._results.get(key)
+            if result is not None:
+                self._results.move_to_end(key)
+            return result
+
+    def put(self, key: tuple, result: runtime.SolveResult) -> None:
+        with self._lock:
+            self._results[key] = result
+            while len(self._results) > self.size:
+                self._results.popitem(last=False)
+
+
+_PROVEN = _Proven()
+
+
+def _solved(
+    build: BuildDir, solver: str, data: dict[str, object], time_limit: float | None
+) -> runtime.SolveResult:
+    """The solver's result on the build's model with a query's `data`: from a prepared
+    FlatZinc where one applies (`hadac.prepared`), else through MiniZinc; a proven one is
+    given again, without solving, for the same data (it reports no flatten or solve time)."""
+    ready, fresh = prepared.prepare(build, solver, list(data))
+    files = (build.model_path, build.data_path)
+    key = (ready is not None, solver, *((str(p), p.stat().st_mtime_ns) for p in files))
+    key += (jsondata.dumps(data),)
+    known = _PROVEN.get(key)
+    if known is not None:
+        statistics = {"flatTime": 0.0, "solveTime": 0.0}
+        return replace(known, values=dict(known.values), statistics=statistics)
+    if ready is not None:
+        result = prepared.solve(ready, data, time_limit)
+        result.statistics["flatTime"] = ready.seconds if fresh else 0.0
+    else:
+        with tempfile.TemporaryDirectory(prefix="hadac-query-") as folder:
+            path = Path(folder) / "query.json"
+            path.write_text(jsondata.dumps(data))
+            flags = None if build.enumerated else dict(solvers.get(solver).mip_flags)
+            result = runtime.solve([*files, path], solver, time_limit, flags=flags)
+    if result.status in ("OPTIMAL", "INFEASIBLE") and not result.interrupted:
+        _PROVEN.put(key, replace(result, values=dict(result.values)))
+    return result
 
 
 def solve_build(

@@ -26,7 +26,8 @@ fi
 
 bash scripts/install-minizinc.sh
 
-# Headless Chromium renders `hadac report` pages in the tests; installed once.
+# Headless Chromium renders `hadac report` pages and drives the what-if page (through
+# Playwright, which uses this browser: it downloads none) in the tests; installed once.
 if ! command -v chromium >/dev/null; then
   echo "setup: installing chromium (apt)"
   export DEBIAN_FRONTEND=noninteractive

@@ -174,6 +174,13 @@ def test_errors_are_hadac_errors_located_in_the_argument(studies, query, located
     assert diagnostic.location == located and message in diagnostic.message
 
 
+def test_a_constraint_is_dropped_by_its_number_or_its_text(studies):
+    tiny = studies["tiny"]
+    by_int, by_text = tiny.query(drop_constraints=[2]), tiny.query(drop_constraints=["2"])
+    assert by_int == by_text == tiny.query(drop_constraints="cost <= 310 kEUR")
+    assert [x.text for x in by_int.limits] == ["time <= 30 s", "memory <= 200 MB"]
+
+
 def test_a_build_directory_cannot_move_to_a_location(studies):
     opened = hadac.load(studies["tiny"].build.directory)
     with pytest.raises(hadac.HadacError, match="a location needs the spec"):
@@ -202,6 +209,15 @@ def test_describe_gives_domains_units_constraints_and_fitting_solvers(studies, t
     assert {h.name: h.location for h in carbon.hardware}["cloud_SWE"] == "SWE"
     assert [x.name for x in carbon.lets] == ["emissions_here", "usage_cost"]
     assert carbon.summary().hardware == ("laptop", "server", "cloud")
+    by_location = {q.name: q.by_location for q in carbon.quantities}
+    assert by_location["emissions_here"] and not by_location["time"]  # carbon intensity
+    ranges = {q.name: (q.low, q.high) for q in tiny.quantities}
+    assert ranges["time"][0] < 30 < ranges["time"][1] and tiny.inputs == ()
+    instances = hadac.load(REPO / "specs" / "instances.hada", tmp_path / "inputs").describe()
+    assert [(i.name, i.low, i.high, i.default) for i in instances.inputs] == [
+        ("pv_mean", 100, 400, 250),
+        ("load_std", 50, 250, None),
+    ]
     mip = hadac.load(REPO / "specs" / "structure.hada", tmp_path / "mip").describe()
     assert mip.shape == "mip" and [s.name for s in mip.solvers] == ["cbc", "highs"]
 

@@ -2,9 +2,9 @@
 
 Inputs: random text (arbitrary characters, and soups of the language's own
 tokens), mutations of the example specs (tokens or lines deleted, duplicated, swapped,
-characters inserted, numbers changed, braces dropped), mutations of a benchmark CSV,
-expression chains of up to 1,500 operators, and specs named with hostile names: about
-10,500 inputs a run.
+characters inserted, numbers changed, braces dropped), mutations of a benchmark CSV and of
+one whose columns hold str params' names, expression chains of up to 1,500 operators, and
+specs named with hostile names: about 10,800 inputs a run.
 Any exception other than `HadacError` is a bug in the front end; so is a diagnostic that
 cannot be formatted. Runs are derandomized so CI sees the same examples every time.
 """
@@ -29,7 +29,13 @@ from hadac.parser import parse
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 EXAMPLES = {
     name: (SPECS / name).read_text()
-    for name in ("tiny.hada", "usage-cost.hada", "instances.hada", "transprecision.hada")
+    for name in (
+        "tiny.hada",
+        "usage-cost.hada",
+        "instances.hada",
+        "edge-ai.hada",
+        "transprecision.hada",
+    )
 }
 
 # CI runs a fixed, reproducible set of examples. To search deeper, with fresh random examples:
@@ -87,7 +93,7 @@ KEYWORDS = [
     "mlp", "linear", "max_depth", "n_estimators", "hidden", "learning_rate", "cores", "price",
     "location", "time", "cost", "emissions", "memory", "laptop", "server", "anticipate",
     "nScenarios", "nTraces", "let", "with", "confidence", "carbon_intensity", "input",
-    "default", "instance",
+    "default", "instance", "str", "engine", "precision",
 ]  # fmt: skip
 PUNCTUATION = [
     "{", "}", "(", ")", "[", "]", "=", ",", ":", "~", "..", "+", "-", "*", "/", "<=", ">=",
@@ -97,7 +103,7 @@ LITERALS = [
     "0", "1", "5", "-1", "2.5", "0.5", "1e3", "1e999", "1" + "0" * 320, "10 min", "3 kg",
     "0.50 EUR/h", "5 degC", "2 dB", "3 kgg", "4 m^2", "1 s^400", '"ITA"', '"time(sec)"',
     '"data/anticipate_laptop.csv"', '"CO2e(kg)"', '"nope.csv"', '"a\x00b"', '""', "s", "kEUR",
-    "MB", "kg", "EUR/h", "0" * 4400 + "7",
+    "MB", "kg", "EUR/h", "0" * 4400 + "7", '"lne"', '"tflite"', '"F32"', '" x"', "{}",
 ]  # fmt: skip
 TOKENS = KEYWORDS + PUNCTUATION + LITERALS
 
@@ -137,7 +143,9 @@ SURROGATES = st.sampled_from(
 )  # fmt: skip
 DOMAINS = st.sampled_from(
     ["int in 1..20", "int in 20..1", "int in 0.5..3", "float in 0..1", "int in {1, 2, 4}",
-     "int in {1, 2.5}", "int in {2, 2}", "float in {0.5, 1}", "int in -5..5", "int in 1..1000000"]
+     "int in {1, 2.5}", "int in {2, 2}", "float in {0.5, 1}", "int in -5..5", "int in 1..1000000",
+     'str in {"lne", "tflite"}', 'str in {"1", "2", "4"}', 'str in {"a", "a"}', "str in {}",
+     "int in {}", 'int in {"1"}', "str in 1..3", "str in {1, 2}", 'str in {"", " b"}']
 )  # fmt: skip
 # Instance inputs: a column of the data (`instance` is one), a param's name, or no column.
 INPUT_NAMES = st.sampled_from(["instance", "nScenarios", "nTraces", "day", "n"])
@@ -403,3 +411,42 @@ def mutated_csv(draw) -> bytes:
 def test_mutated_data(workdir, data):
     (workdir / "fuzz.csv").write_bytes(data)
     front_end(CSV_SPEC, workdir / "csv.hada")
+
+
+# ---- (d) mutations of a benchmark CSV with str params ----
+
+LABEL_SPEC = """spec fuzzlabels
+hardware pi4 { cores = 4 }
+algorithm classify {
+  param model: str in {"mobilenet", "resnet18", "efficientnet"}
+  param engine: str in {"lne", "onnxruntime", "tflite"}
+  param precision: str in {"F32", "F16", "INT8"}
+  param threads: int in {1, 2, 4}
+  data pi4 = "labels.csv"
+}
+target time = "time(ms)" in ms ~ tree(max_depth = 3)
+minimize time
+"""
+LABEL_TEXT = (SPECS / "data" / "edge-ai" / "pi4.csv").read_text().split("\n")[:14]
+LABEL_CELLS = ["lne", "LNE", "tflite ", " F16", "INT8", "F64", "efficientnet", "", "1", "é"]
+
+
+@fuzz(300)
+@given(
+    edits=st.lists(
+        st.tuples(
+            st.integers(0, len(LABEL_TEXT) - 1),
+            st.integers(0, 3),
+            st.sampled_from(LABEL_CELLS) | st.text(max_size=4),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_mutated_label_data(workdir, edits):
+    rows = [line.split(",") for line in LABEL_TEXT]
+    for row, column, cell in edits:
+        rows[row][column] = cell
+    text = "\n".join(",".join(row) for row in rows)
+    (workdir / "labels.csv").write_text(text, encoding="utf-8", errors="surrogatepass")
+    front_end(LABEL_SPEC, workdir / "labels.hada")

@@ -1,4 +1,5 @@
-"""A plain, non-editable install carries the grammar, the templates and the bench runner."""
+"""A plain, non-editable install carries the grammar, the templates, the bench runner and
+the what-if page."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ def test_wheel_installs_and_compiles_outside_the_checkout(tmp_path):
     assert "hadac/grammar/hada.lark" in names
     assert "hadac/templates/enumerated/model.mzn.j2" in names
     assert "hadac/benchrunner.py" in names and "hadac/templates/bench/run.py" in names
+    page = {"index.html", "app.js", "app.css", "icon.svg"}  # the what-if page of `hadac serve`
+    assert {f"hadac/web/{name}" for name in page} <= set(names)
 
     work = tmp_path / "elsewhere"
     work.mkdir()

@@ -8,11 +8,9 @@ for, and solves are compared with `hadac solve --json` for the same flags.
 from __future__ import annotations
 
 import json
-import socket
+import random
 import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,30 +18,13 @@ import httpx
 import pytest
 from click.testing import CliRunner
 from conftest import REPO, descendants
+from servers import Server, serving, without_timings
 
 from hadac.cli import main
 from hadac.compiler import compile_spec
 
 SOLVER = "gecode"
 pytestmark = pytest.mark.requires_solver(SOLVER)
-STARTUP = 120.0  # seconds for the server to compile tiny.hada and listen, at most
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """A running `hadac serve`, its folder and an httpx client on its address."""
-
-    def __init__(self, process: subprocess.Popen, folder: Path, port: int):
-        self.process, self.folder = process, folder
-        self.client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60.0)
-
-    def solve(self, study: str, body: object) -> httpx.Response:
-        return self.client.post(f"/api/studies/{study}/solve", json=body)
 
 
 @pytest.fixture(scope="module")
@@ -55,40 +36,15 @@ def server(tmp_path_factory) -> Iterator[Server]:
         compile_spec(REPO / "specs" / f"{name}.hada", folder / name).directory
         for name in ("carbon", "structure", "usage-cost")
     ]
-    port = free_port()
-    log = (folder / "server.log").open("w")
-    command = [sys.executable, "-m", "hadac", "serve", str(REPO / "specs" / "tiny.hada")]
-    command += [str(b) for b in builds]
-    command += ["--port", str(port), "--workers", "2", "--max-time-limit", "30"]
-    process = subprocess.Popen(command, cwd=folder, stdout=log, stderr=subprocess.STDOUT)
-    running = Server(process, folder, port)
-    deadline = time.monotonic() + STARTUP
-    try:
-        while True:
-            assert process.poll() is None, (folder / "server.log").read_text()
-            try:
-                if running.client.get("/api/studies").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the server did not start listening"
-            time.sleep(0.2)
+    targets = [REPO / "specs" / "tiny.hada", *builds]
+    with serving(folder, targets, "--workers", "2", "--max-time-limit", "30") as running:
         yield running
-    finally:
-        running.client.close()
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
 
 
 def cli_answer(build: Path, *flags: str) -> dict:
     result = CliRunner().invoke(main, ["solve", str(build), *flags, "--json"])
     assert result.exit_code in (0, 2), result.output
     return json.loads(result.stdout)
-
-
-def without_timings(payload: dict) -> dict:
-    return {k: v for k, v in payload.items() if k != "timings"}
 
 
 def test_the_studies_are_listed_and_described(server):
@@ -270,18 +226,20 @@ def test_a_failing_solver_is_a_502_and_the_server_goes_on(server):
 
 
 def running_solvers(pid: int) -> int:
-    """How many MiniZinc processes `pid` has started that are running now."""
+    """How many MiniZinc or FlatZinc solver processes `pid` has started that run now."""
     children = descendants(pid)
     if not children:
         return 0
     listed = ["ps", "-o", "comm=", "-p", ",".join(map(str, children))]
-    return subprocess.run(listed, capture_output=True, text=True).stdout.split().count("minizinc")
+    running = subprocess.run(listed, capture_output=True, text=True).stdout.split()
+    return sum(name in ("minizinc", "fzn-gecode") for name in running)
 
 
 def test_solves_beyond_the_workers_wait_and_none_is_lost(server):
     """Twelve requests at once on 2 workers: every one answered, the same as alone, and
-    never more than 2 solver processes running at a time."""
-    bodies = [{"constraints": [f"time <= {10 + i} s"], "solver": SOLVER} for i in range(12)]
+    never more than 2 solver processes running at a time. COIN-BC solves through MiniZinc,
+    long enough (about 0.1 s) for the processes to be seen."""
+    bodies = [{"constraints": [f"time <= {10 + i} s"], "solver": "cbc"} for i in range(12)]
     alone = [without_timings(server.solve("tiny", b).json()) for b in bodies[:2]]
     most, done = 0, threading.Event()
 
@@ -319,3 +277,53 @@ def test_the_server_listens_on_the_loopback_address_only(server):
         if line.split()[3].endswith(f":{port}")
     ]
     assert ours == [f"127.0.0.1:{port}"]
+
+
+def test_a_load_of_concurrent_solves_loses_nothing_and_answers_as_the_cli(server):
+    """The load test, small (tests/benchmarks/test_bench_serve.py is the full one): 96
+    solve requests from 16 clients at once, with random bounds, on 2 workers; every one a
+    200 equal to `hadac solve --json` for the same flags."""
+    rng = random.Random(96)
+    asked = [
+        (
+            rng.choice(["minimize", "maximize"]),
+            rng.choice(["time", "cost", "emissions"]),
+            f"time <= {rng.uniform(8, 30):.2f} s",
+        )
+        for _ in range(24)
+    ]
+    bodies = [
+        {sense: target, "constraints": [bound], "solver": SOLVER} for sense, target, bound in asked
+    ]
+    build = server.folder / server.client.get("/api/studies/tiny").json()["build"]
+    expected = [
+        without_timings(
+            cli_answer(build, f"--{sense}", target, "--constraint", bound, "--solver", SOLVER)
+        )
+        for sense, target, bound in asked
+    ]
+    picks = [rng.randrange(len(bodies)) for _ in range(96)]
+    todo = list(enumerate(picks))
+    lock = threading.Lock()
+    answered: dict[int, tuple[int, dict]] = {}
+
+    def client() -> None:
+        with httpx.Client(base_url=str(server.client.base_url), timeout=120.0) as http:
+            while True:
+                with lock:
+                    if not todo:
+                        return
+                    index, pick = todo.pop()
+                response = http.post("/api/studies/tiny/solve", json=bodies[pick])
+                with lock:
+                    answered[index] = (response.status_code, response.json())
+
+    clients = [threading.Thread(target=client) for _ in range(16)]
+    for t in clients:
+        t.start()
+    for t in clients:
+        t.join()
+    assert sorted(answered) == list(range(len(picks)))  # none lost
+    for index, pick in enumerate(picks):
+        status, payload = answered[index]
+        assert status == 200 and without_timings(payload) == expected[pick], bodies[pick]

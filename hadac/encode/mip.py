@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from hadac import affine, surrogates
+from hadac import affine, onehot, surrogates
 from hadac.encode import names
 from hadac.encode.quantities import Definition
 from hadac.encode.render import bound_names, input_rows
@@ -62,6 +62,8 @@ def encoding_for(problem: Problem, target, algorithm: AlgorithmInfo) -> str:
 
 
 def _domain(p) -> str:
+    if p.labels is not None:
+        return "{" + ", ".join(f'"{label}"' for label in p.labels) + "}"
     if p.values is None:
         return f"{p.low!r}..{p.high!r}"
     if p.type == "int":
@@ -94,8 +96,10 @@ def surrogate(
     Its template defines `y_<sid>` from `x` (or, for a table, from `point_<algorithm>`), or
     with `pair_linked` `g_<sid>` (zero when `run` is) from the split variables.
     """
+    domains = onehot.expand(algorithm.feature_domains)
     if encoding == "table":
-        values = [float(v) for v in np.asarray(estimator.predict(algorithm.points()), dtype=float)]
+        grid = onehot.raw(algorithm.points(), algorithm.labels)
+        values = [float(v) for v in np.asarray(estimator.predict(grid), dtype=float)]
         enc = {
             "template": "table.mzn.j2",
             "data": {"TABLE": values},
@@ -103,7 +107,8 @@ def surrogate(
             "size": {"table_rows": len(values)},
         }
     else:
-        enc = surrogates.encode_mip(encoding, estimator, algorithm.feature_domains, shared)
+        model = onehot.unwrap(estimator)[0]
+        enc = surrogates.encode_mip(encoding, model, domains, shared)
     data = {f"{sid}_{key}": value for key, value in enc.pop("data").items()}
     low, high = _widen(*enc.pop("bounds"))
     return {
@@ -121,9 +126,9 @@ def surrogate(
         "high": exact(high),
         "g_low": exact(min(low, 0.0)),
         "g_high": exact(max(high, 0.0)),
-        "inputs": len(algorithm.feature_domains),
-        "x_low": "[" + ", ".join(exact(p.low) for p in algorithm.feature_domains) + "]",
-        "x_high": "[" + ", ".join(exact(p.high) for p in algorithm.feature_domains) + "]",
+        "inputs": len(domains),
+        "x_low": "[" + ", ".join(exact(p.low) for p in domains) + "]",
+        "x_high": "[" + ", ".join(exact(p.high) for p in domains) + "]",
     }, data
 
 
@@ -131,17 +136,18 @@ def split_context(algorithm: AlgorithmInfo, shared: Splits, x: str) -> tuple[dic
     """The template context and data of an algorithm's shared split variables; `x` is the
     MiniZinc array of its params."""
     name = algorithm.name
+    domains = onehot.expand(algorithm.feature_domains)
     ctx = {
         "algorithm": name,
         "cuts": len(shared.cuts),
-        "inputs": len(algorithm.feature_domains),
+        "inputs": len(domains),
         "var": names.split_var(name),
         "param": names.split_param(name),
         "left": names.split_left(name),
         "right": names.split_right(name),
         "x": x,
-        "x_low": "[" + ", ".join(exact(p.low) for p in algorithm.feature_domains) + "]",
-        "x_high": "[" + ", ".join(exact(p.high) for p in algorithm.feature_domains) + "]",
+        "x_low": "[" + ", ".join(exact(p.low) for p in domains) + "]",
+        "x_high": "[" + ", ".join(exact(p.high) for p in domains) + "]",
     }
     data = {
         ctx["param"]: [c.param + 1 for c in shared.cuts],
@@ -167,7 +173,9 @@ def _shared_splits(
                 encoding = encodings[(algorithm.name, target.name)]
                 estimator = fitted[(pair.algorithm, pair.hardware, target.name)].estimator
                 if encoding != "table":
-                    found |= surrogates.cuts(encoding, estimator, algorithm.feature_domains)
+                    model = onehot.unwrap(estimator)[0]
+                    domains = onehot.expand(algorithm.feature_domains)
+                    found |= surrogates.cuts(encoding, model, domains)
                     reads_splits |= encoding == SPLITS
         shared[algorithm.name] = Splits.of(found)
         if reads_splits:
@@ -181,7 +189,7 @@ def context(
     problem: Problem, fitted: dict, models: dict, wanted: list[Definition]
 ) -> tuple[dict, dict, list[dict]]:
     """Template context, data, and per-surrogate manifest entries (encoding and size)."""
-    data: dict = {}
+    data: dict = {"N_PAIRS": len(problem.pairs)}  # never empty, as MiniZinc needs
     pairs = [
         {"index": i, "algorithm": p.algorithm, "hardware": p.hardware, "line": p.line}
         for i, p in enumerate(problem.pairs, start=1)
@@ -191,7 +199,12 @@ def context(
         inputs_of = []
         for p in algorithm.params:
             var = names.param_var(algorithm.name, p.name)
-            inputs_of.append(var if p.type == "float" else f"int2float({var})")
+            # a str param: one 0/1 per name, exactly one of them 1, as the pipeline encodes it
+            flags = names.onehot(algorithm.name, p.name) if p.labels is not None else None
+            if flags is not None:
+                inputs_of += [f"int2float({flags}[{i}])" for i in range(1, len(p.labels) + 1)]
+            else:
+                inputs_of.append(var if p.type == "float" else f"int2float({var})")
             params.append(
                 {
                     "algorithm": algorithm.name,
@@ -200,6 +213,8 @@ def context(
                     "domain": _domain(p),
                     "type": p.type,
                     "line": p.line,
+                    "onehot": flags,
+                    "count": len(p.labels or ()),
                 }
             )
         inputs_of += [names.input_var(i.name) for i in algorithm.inputs]
@@ -273,11 +288,12 @@ def context(
             for j, p in enumerate(algorithm.params):
                 array = names.point_array(algorithm.name, p.name)
                 column = grid[:, j]
+                kind = "float" if p.type == "float" else "int"  # a str param's codes are ints
                 data[array] = (
-                    [int(v) for v in column] if p.type == "int" else [float(v) for v in column]
+                    [int(v) for v in column] if kind == "int" else [float(v) for v in column]
                 )
                 columns.append(
-                    {"array": array, "var": names.param_var(algorithm.name, p.name), "type": p.type}
+                    {"array": array, "var": names.param_var(algorithm.name, p.name), "type": kind}
                 )
             points.append(
                 {
@@ -304,6 +320,7 @@ def context(
     ctx = {
         "pairs": pairs,
         "params": params,
+        "absent": _absent(problem),
         "inputs": input_rows(problem),
         "points": points,
         "splits": splits,
@@ -312,6 +329,25 @@ def context(
         "quantities": quantities,
     }
     return ctx, data, entries
+
+
+def _absent(problem: Problem) -> list[dict]:
+    """Each str param's name that a pair's data lack, whose 0/1 that pair's choice sets to 0."""
+    out = []
+    for index, pair in enumerate(problem.pairs, start=1):
+        algorithm = problem.algorithm(pair.algorithm)
+        for j, code in algorithm.absent(pair.table):
+            param = algorithm.params[j]
+            out.append(
+                {
+                    "onehot": names.onehot(algorithm.name, param.name),
+                    "index": int(code) + 1,
+                    "pair": index,
+                    "text": f"{pair.algorithm} on {pair.hardware}: no row with"
+                    f' {param.name} = "{param.labels[int(code)]}"',
+                }
+            )
+    return out
 
 
 def _quantity(problem: Problem, definition: Definition, bounds_of: dict) -> dict | None:

@@ -39,6 +39,10 @@ SPLIT = "split"  # MIP model: an algorithm's shared split variables
 SPLIT_PARAM = "SPLITPARAM"  # MIP model: the param each split variable cuts
 SPLIT_LEFT = "SPLITLEFT"  # MIP model: the largest value on the left of each cut
 SPLIT_RIGHT = "SPLITRIGHT"  # MIP model: the smallest value on the right of each cut
+ONEHOT = "onehot"  # MIP model: a str param's 0/1 per name
+LABELS = "NAMES"  # enumerated model: the enum of a str param's names
+LABEL = "name"  # enumerated model: a member of that enum, a name that is an identifier part
+LABEL_AT = "nameat"  # enumerated model: a member for any other name, by its position
 KINDS = (
     HARDWARE,
     ALGORITHM,
@@ -63,6 +67,10 @@ KINDS = (
     SPLIT_PARAM,
     SPLIT_LEFT,
     SPLIT_RIGHT,
+    ONEHOT,
+    LABELS,
+    LABEL,
+    LABEL_AT,
 )
 
 # Quantities hadac makes (an objective or a constraint that is not a single target) have
@@ -126,6 +134,23 @@ def split_left(algorithm_name: str) -> str:
 
 def split_right(algorithm_name: str) -> str:
     return identifier(SPLIT_RIGHT, algorithm_name)
+
+
+def onehot(algorithm_name: str, param: str) -> str:
+    return identifier(ONEHOT, algorithm_name, param)
+
+
+def labels(algorithm_name: str, param: str) -> str:
+    return identifier(LABELS, algorithm_name, param)
+
+
+def label(algorithm_name: str, param: str, names: tuple[str, ...], position: int) -> str:
+    """The enum member of a str param's `position`-th name: the name itself as the last
+    part when it is made of letters, digits and underscores, else its position."""
+    name = names[position]
+    if re.fullmatch(r"[A-Za-z0-9_]+", name):
+        return identifier(LABEL, algorithm_name, param, name)
+    return identifier(LABEL_AT, algorithm_name, param, str(position + 1))
 
 
 def target_var(name: str) -> str:

@@ -111,6 +111,15 @@ def render(
                 if is_int
                 else "{" + ", ".join(repr(v) for v in p.values) + "}"
             )
+            mzn_type, members = domain if is_int else "float", None
+            if p.labels is not None:  # an enum of its names
+                members = [
+                    {"name": names.label(algorithm.name, p.name, p.labels, i), "label": label}
+                    for i, label in enumerate(p.labels)
+                ]
+                data[array] = [Enum(members[int(code)]["name"]) for code in column]
+                domain = "{" + ", ".join(f'"{label}"' for label in p.labels) + "}"
+                mzn_type = names.labels(algorithm.name, p.name)
             params.append(
                 {
                     "algorithm": algorithm.name,
@@ -120,7 +129,8 @@ def render(
                     "line": p.line,
                     "array": array,
                     "var": names.param_var(algorithm.name, p.name),
-                    "mzn_type": domain if is_int else "float",
+                    "mzn_type": mzn_type,
+                    "members": members,
                 }
             )
 
@@ -164,6 +174,9 @@ def render(
                 "rank_array": names.rank_array(q.name),
                 "var": names.rank_var(q.name),
                 "distinct": names.distinct_count(q.name) if per_solve else len(q.distinct),
+                "beyond": (  # the rank past the last: a lower bound that nothing meets
+                    f"{names.distinct_count(q.name)} + 1" if per_solve else len(q.distinct) + 1
+                ),
                 "per_solve": per_solve,
                 **bound_names(q.name),
             }

@@ -15,6 +15,7 @@ from functools import cached_property
 
 import numpy as np
 
+from hadac import onehot
 from hadac.encode.quantities import Definition
 from hadac.errors import HadacError
 from hadac.fit import Fitted
@@ -95,7 +96,6 @@ def build_tables(
     """
     algorithm_index = {a.name: i for i, a in enumerate(problem.algorithms)}
     hardware_index = {h.name: i for i, h in enumerate(problem.hardware)}
-    points = {a.name: a.points() for a in problem.algorithms}
 
     algorithm_of, hardware_of, pair_of, ranges = [], [], [], []
     predictions: dict[str, list[np.ndarray]] = {t.name: [] for t in problem.targets}
@@ -106,7 +106,8 @@ def build_tables(
         (a.name, p.name): [] for a in problem.algorithms for p in a.params
     }
     for index, pair in enumerate(problem.pairs, start=1):
-        grid = points[pair.algorithm]
+        info = problem.algorithm(pair.algorithm)
+        grid = info.points(pair.table)  # a str param's name without data is never chosen
         count = len(grid)
         start = ranges[-1][1] if ranges else 0
         ranges.append((start + 1, start + count))
@@ -119,7 +120,7 @@ def build_tables(
                     grid[:, j] if algorithm.name == pair.algorithm else np.full(count, param.low)
                 )
                 params[(algorithm.name, param.name)].append(column)
-        x = with_inputs(grid, [i.reference for i in problem.algorithm(pair.algorithm).inputs])
+        x = onehot.raw(with_inputs(grid, [i.reference for i in info.inputs]), info.labels)
         for target in problem.targets:
             model = fitted[(pair.algorithm, pair.hardware, target.name)].estimator
             predictions[target.name].append(np.asarray(model.predict(x), dtype=float))

@@ -2,8 +2,8 @@
 
 The estimator standardises its inputs and its output itself, so that the saved model takes
 raw params and predicts in the target's unit like every other kind's. The encoding folds
-those scalers into the first and last layers, and interval
-arithmetic over the params' boxes bounds every neuron's pre-activation [L, U]. A neuron
+those scalers into the first and last layers and bounds every neuron's pre-activation
+[L, U] over the params' box: by interval arithmetic, then by LPs (`relu_bounds`). A neuron
 with U <= 0 is always off and one with L >= 0 always on: neither needs a binary. The others
 get the standard formulation with their own L and U, never a global big-M.
 """
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hadac.domains import ParamDomain
+from hadac.surrogates import relu_bounds
 from hadac.surrogates.base import Arg, Kind
 
 if TYPE_CHECKING:
@@ -56,9 +57,6 @@ def _repeatable(estimator: TransformedTargetRegressor) -> bool:
         and estimator.func is None
         and estimator.inverse_func is None
     )
-
-
-PAD = 1e-9  # relative to the size of a neuron's terms
 
 
 class MLP(Kind):
@@ -147,40 +145,34 @@ class MLP(Kind):
 
         low = np.array([p.low for p in params], dtype=float)
         high = np.array([p.high for p in params], dtype=float)
+        interval = relu_bounds.interval_bounds(weights, biases, low, high)
+        tight = relu_bounds.tightened_bounds(weights, biases, low, high)
         layers = []
-        binaries = constraints = 0
-        for index, (w, b) in enumerate(zip(weights, biases, strict=True)):
-            pre_low = b + np.minimum(w * low[:, None], w * high[:, None]).sum(axis=0)
-            pre_high = b + np.maximum(w * low[:, None], w * high[:, None]).sum(axis=0)
-            # A bound is attained at a corner of the box, where MiniZinc, summing in another
-            # order, may land an ulp outside it and then cut that corner off the params'
-            # domains: every bound is padded by far more than any rounding of its terms.
-            terms = np.abs(b) + (np.abs(w) * np.maximum(np.abs(low), np.abs(high))[:, None]).sum(0)
-            pad = PAD * np.maximum(terms, 1.0)
-            pre_low, pre_high = pre_low - pad, pre_high + pad
-            last = index == len(weights) - 1
+        for index, (w, b, bounds) in enumerate(zip(weights, biases, tight, strict=True)):
             layers.append(
                 {
                     "size": w.shape[1],
                     "inputs": w.shape[0],
                     "W": w.T.tolist(),
                     "B": b.tolist(),
-                    "L": pre_low.tolist(),
-                    "U": pre_high.tolist(),
-                    "pad": pad.tolist(),
-                    "last": last,
+                    "L": bounds.low.tolist(),
+                    "U": bounds.high.tolist(),
+                    "pad": bounds.pad.tolist(),
+                    "last": index == len(weights) - 1,
                 }
             )
-            if not last:
-                unstable = int(np.sum((pre_low < 0) & (pre_high > 0)))
-                binaries += unstable
-                constraints += 3 * unstable + int(np.sum((pre_low >= 0) | (pre_high <= 0)))
-                low, high = np.maximum(pre_low, 0.0), np.maximum(pre_high, 0.0)
+        hidden = tight[:-1]
+        binaries = sum(bounds.unstable() for bounds in hidden)
+        stable = sum(len(bounds.low) for bounds in hidden) - binaries
         output = layers[-1]
         return {
             "template": self.template,
             "layers": layers,
             "data": {},
             "bounds": (float(output["L"][0]), float(output["U"][0])),
-            "size": {"binaries": binaries, "constraints": constraints + 1},
+            "size": {
+                "binaries": binaries,
+                "constraints": 3 * binaries + stable + 1,
+                "binaries_by_intervals": sum(bounds.unstable() for bounds in interval[:-1]),
+            },
         }

@@ -97,9 +97,9 @@ def test_compile_and_solve(benchmark, folder, case, encoding):
     info = {"case": case, "encoding": encoding, "compile_s": benchmark.stats.stats.max}
     info["model_kb"] = round(
         (build.directory / "model.mzn").stat().st_size / 1024
-        + (build.directory / "data.dzn").stat().st_size / 1024
+        + (build.directory / "data.json").stat().st_size / 1024
     )
-    sizes = [s["size"] for s in build.manifest["surrogates"]]
+    sizes = [s.size for s in BuildDir(build.directory).manifest.surrogates]
     info["binaries"] = sum(s.get("binaries", s.get("table_rows", 0)) for s in sizes)
     objectives = set()
     for solver in SOLVERS[encoding]:

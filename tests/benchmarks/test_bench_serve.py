@@ -3,8 +3,10 @@ and the latency of one client asking each distinct query once, one after the oth
 
 Run with: .venv/bin/python -m pytest -n 0 tests/benchmarks/test_bench_serve.py --benchmark-only
 A real server (a subprocess on a free local port) serves a build of specs/tiny.hada with
-native Gecode. Each request bounds time and cost at values drawn from a grid and picks an
-objective, so the 500 requests ask 60 distinct queries; every answer must be a 200 equal to
+native Gecode. Each request bounds time and cost and picks an objective: in `grid`, bounds
+drawn from a grid, so the 500 requests ask 60 distinct queries (as sliders revisit
+positions: a proven answer asked again costs no solve); in `distinct`, bounds drawn
+uniformly, so nearly every request is a new solve. Every answer must be a 200 equal to
 `hadac solve --json` for the same flags (timings aside), and none may be lost. The
 latencies' p50 and p95 and the requests per second are recorded in the benchmark's
 extra_info (docs/performance.md).
@@ -26,7 +28,8 @@ import httpx
 import pytest
 from click.testing import CliRunner
 from conftest import REPO
-from test_serve import free_port, without_timings
+from servers import free_port
+from test_serve import without_timings
 
 from hadac.cli import main
 from hadac.compiler import compile_spec
@@ -47,6 +50,17 @@ def queries() -> list[dict]:
     return out
 
 
+def random_queries(count: int, seed: int) -> list[dict]:
+    """`count` queries with bounds drawn uniformly over the grid's span."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(count):
+        sense, name = rng.choice(OBJECTIVES).split()
+        t, c = rng.uniform(TIMES[0], TIMES[-1]), rng.uniform(COSTS[0], COSTS[-1])
+        out.append({sense: name, "constraints": [f"time <= {t:.3f} s", f"cost <= {c:.2f} kEUR"]})
+    return out
+
+
 def cli_flags(query: dict) -> list[str]:
     sense = "minimize" if "minimize" in query else "maximize"
     flags = [f"--{sense}", query[sense]]
@@ -63,10 +77,13 @@ def _listening(url: str) -> bool:
 
 
 @pytest.mark.requires_solver(SOLVER, where="native")
-@pytest.mark.parametrize(("requests", "clients"), [(REQUESTS, CLIENTS), (60, 1)])
-def test_solves_under_load(benchmark, tmp_path, requests, clients):
+@pytest.mark.parametrize(
+    ("bounds", "requests", "clients"),
+    [("grid", REQUESTS, CLIENTS), ("distinct", REQUESTS, CLIENTS), ("grid", 60, 1)],
+)
+def test_solves_under_load(benchmark, tmp_path, bounds, requests, clients):
     build = compile_spec(REPO / "specs" / "tiny.hada", tmp_path / "tiny").directory
-    distinct = queries()
+    distinct = queries() if bounds == "grid" else random_queries(requests, seed=500)
     expected = []
     for query in distinct:
         result = CliRunner().invoke(
@@ -87,7 +104,7 @@ def test_solves_under_load(benchmark, tmp_path, requests, clients):
             assert time.monotonic() < deadline and server.poll() is None, "no server"
             time.sleep(0.2)
         with httpx.Client() as warm:  # every worker thread has run a solve once
-            for query in distinct[:4]:
+            for query in queries()[:4]:
                 assert warm.post(url, json={**query, "solver": SOLVER}).status_code == 200
 
         rng = random.Random(500)
@@ -140,6 +157,7 @@ def test_solves_under_load(benchmark, tmp_path, requests, clients):
     cuts = statistics.quantiles(latencies, n=100)
     benchmark.extra_info.update(
         {
+            "bounds": bounds,
             "requests": requests,
             "clients": clients,
             "workers": WORKERS,
@@ -150,6 +168,7 @@ def test_solves_under_load(benchmark, tmp_path, requests, clients):
         }
     )
     print(
-        f"\n{requests} requests, {clients} clients, {WORKERS} workers: p50 {cuts[49] * 1000:.0f}"
+        f"\n{bounds}: {requests} requests, {clients} clients, {WORKERS} workers:"
+        f" p50 {cuts[49] * 1000:.0f}"
         f" ms, p95 {cuts[94] * 1000:.0f} ms, {requests / seconds:.1f} requests/s"
     )
