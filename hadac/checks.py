@@ -689,13 +689,17 @@ def _note_absent_labels(info: AlgorithmInfo, table: Table, binding, reporter) ->
     absent = info.absent(table)
     for j, param in enumerate(info.params):
         shown = ", ".join(f'"{param.labels[int(code)]}"' for i, code in absent if i == j)
-        if shown:
-            reporter.warning(
-                binding.path_pos,
-                f"{Path(binding.path)} has no row with {param.name} = {shown}: never chosen"
-                f" for {info.name} on {binding.hardware}",
-                len(binding.path) + 2,
-            )
+        if not shown:
+            continue
+        if binding.hardware is None:  # hardware-independent data
+            what = f"its surrogates of {info.name} on every hardware extrapolate there"
+        else:
+            what = f"never chosen for {info.name} on {binding.hardware}"
+        reporter.warning(
+            binding.path_pos,
+            f"{Path(binding.path)} has no row with {param.name} = {shown}: {what}",
+            len(binding.path) + 2,
+        )
 
 
 def _warn_if_partly_covered(column: np.ndarray, param, binding, reporter) -> None:

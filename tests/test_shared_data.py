@@ -222,3 +222,32 @@ def test_a_shared_target_needs_the_params_in_its_file(tmp_path):
     _data(tmp_path, "k_b.csv", "n,time")
     message = _errors(tmp_path, TINY)
     assert 'spec.hada:6:12: error: quality.csv has no column "n"' in message
+
+
+@pytest.mark.requires_solver("cbc")
+def test_shared_data_with_a_str_param(tmp_path):
+    """A str param in the shared file: its pipeline takes the names, every pair uses it, and
+    a name no shared row has is a warning about the shared file."""
+    rows = [(n, e) for n in range(1, 11) for e in ("x", "y")]
+    (tmp_path / "quality.csv").write_text(
+        "n,e,q\n" + "".join(f"{n},{e},{n * (2 if e == 'x' else 1)}\n" for n, e in rows)
+    )
+    for hw, speed in (("a", 1), ("b", 2)):
+        (tmp_path / f"k_{hw}.csv").write_text(
+            "n,e,time\n" + "".join(f"{n},{e},{n * speed + (e == 'y')}\n" for n, e in rows)
+        )
+    spec = tmp_path / "spec.hada"
+    spec.write_text(
+        edited(
+            TINY,
+            ("  param n: int in 1..10\n", '  param n: int in 1..10\n  param e: str in {"x","y"}\n'),
+            ("constraint quality >= 1", "constraint quality >= 12"),
+        )
+    )
+    build = compile_spec(spec, tmp_path / "b")
+    assert {s.model for s in build.manifest.surrogates if s.target == "quality"} == {
+        "models/k-quality.joblib"
+    }
+    answer = solve_build(BuildDir(build.directory), "cbc")
+    assert answer.status == "OPTIMAL" and answer.point.hardware == "a"
+    assert answer.point.params == {"n": 6, "e": "x"}  # the least n with 2n >= 12, on speed 1
