@@ -96,9 +96,11 @@ class Input:
 
 @dataclass(frozen=True)
 class DataBinding:
-    """`data HARDWARE = "file.csv"`: the benchmarks of the enclosing algorithm on HARDWARE."""
+    """`data HARDWARE = "file.csv"`: the benchmarks of the enclosing algorithm on HARDWARE;
+    `data = "file.csv"` (hardware None): benchmarks that hold on every hardware of it, such
+    as the quality of a setting, measured once."""
 
-    hardware: str
+    hardware: str | None
     path: str
     pos: Pos
     path_pos: Pos

@@ -27,6 +27,7 @@ from hadac.problem import (
     Pair,
     ParamDomain,
     Problem,
+    SharedData,
     TargetInfo,
 )
 from hadac.units import Op, Typer, evaluate, names_in, parse_unit
@@ -60,7 +61,7 @@ def check(
     _attributes_defined(spec, goal, bounds, reporter, lets)
     carbon.check_used(spec, hardware, goal, bounds, lets, reporter)
     solver = _solver(spec, reporter)
-    pairs = _pairs(spec, algorithms, targets, reporter) if read_data else []
+    pairs, shared = _pairs(spec, algorithms, targets, reporter) if read_data else ([], [])
     if read_data:  # `hadac bench` measures the declared hardware, not one entry per location
         hardware, pairs = carbon.expand(spec, hardware, pairs, reporter)
         _enough_to_calibrate(spec, bounds, pairs, targets, reporter)
@@ -70,7 +71,18 @@ def check(
         reporter.error(None, "the spec declares no target")
     reporter.raise_if_errors()
     problem = Problem(
-        spec, hardware, algorithms, pairs, targets, goal, bounds, solver, units, lets, location
+        spec,
+        hardware,
+        algorithms,
+        pairs,
+        targets,
+        goal,
+        bounds,
+        solver,
+        units,
+        lets,
+        location,
+        shared,
     )
     return problem, reporter
 
@@ -130,7 +142,16 @@ def _duplicates(spec: ast.Spec, reporter: Reporter) -> None:
                     f" (line {params[item.name].line}): a column is either chosen or given",
                     len(item.name),
                 )
-        unique(algorithm.data, "data binding for hardware", f" in algorithm '{algorithm.name}'")
+        bindings = [d for d in algorithm.data if d.hardware is not None]
+        unique(bindings, "data binding for hardware", f" in algorithm '{algorithm.name}'")
+        shared = [d for d in algorithm.data if d.hardware is None]
+        for extra in shared[1:]:
+            reporter.error(
+                extra.pos,
+                f"a second hardware-independent data file in algorithm '{algorithm.name}'"
+                f" (the first is at line {shared[0].pos.line}): put its columns in one file",
+                len("data"),
+            )
 
 
 def _hardware(hw: ast.Hardware, reporter: Reporter) -> HardwareInfo:
@@ -181,7 +202,7 @@ def _location(hw: ast.Hardware, location, reporter: Reporter) -> None:
 
 def _algorithm(algorithm: ast.Algorithm, reporter: Reporter) -> AlgorithmInfo:
     params = tuple(p for p in (_param(p, reporter) for p in algorithm.params) if p is not None)
-    if not algorithm.data:
+    if all(d.hardware is None for d in algorithm.data):
         reporter.error(
             algorithm.pos,
             f"algorithm '{algorithm.name}' has no data: bind benchmarks with"
@@ -515,11 +536,21 @@ def _solver(spec: ast.Spec, reporter: Reporter) -> str | None:
     return first if first in solvers.names() else None
 
 
-def _pairs(spec, algorithms, targets, reporter) -> list[Pair]:
+def _pairs(spec, algorithms, targets, reporter) -> tuple[list[Pair], list[SharedData]]:
+    """The pairs with their data, and each algorithm's hardware-independent data: read
+    first, since a target whose column it holds is read from it and from no pair's file."""
     hardware_names = {h.name for h in spec.hardware}
-    pairs = []
+    pairs, shared = [], []
     for algorithm, info in zip(spec.algorithms, algorithms, strict=True):
+        common = next((d for d in algorithm.data if d.hardware is None), None)
+        held = _shared_data(spec, common, info, targets, reporter) if common else None
+        if held is not None:
+            shared.append(held)
+        elsewhere = {t.column: common for t in targets if held and t.name in held.targets}
+        columns = info.features + [t.column for t in targets if t.column not in elsewhere]
         for binding in algorithm.data:
+            if binding.hardware is None:
+                continue
             if binding.hardware not in hardware_names:
                 reporter.error(
                     binding.pos,
@@ -528,31 +559,87 @@ def _pairs(spec, algorithms, targets, reporter) -> list[Pair]:
                     len(binding.hardware),
                 )
                 continue
-            try:
-                path = (spec.path.parent / binding.path).resolve()
-            except (OSError, ValueError, RuntimeError) as err:  # a NUL byte, a symlink loop
-                reporter.error(
-                    binding.path_pos,
-                    f"invalid data file path {binding.path!r}: {err}",
-                    len(binding.path) + 2,
-                )
+            path = _data_path(spec, binding, reporter)
+            if path is None:
                 continue
-            table = _read_data(path, binding, info, targets, reporter)
+            table = _read_data(path, binding, info, columns, reporter, elsewhere)
             if table is not None:
                 pairs.append(Pair(algorithm.name, binding.hardware, path, table, binding.pos.line))
-    return pairs
+    return pairs, shared
 
 
-def _read_data(path: Path, binding, info: AlgorithmInfo, targets, reporter) -> Table | None:
-    """The used columns of one data file, all numeric; reports file, row and column otherwise."""
-    shown = Path(binding.path)
+def _data_path(spec: ast.Spec, binding: ast.DataBinding, reporter: Reporter) -> Path | None:
+    try:
+        return (spec.path.parent / binding.path).resolve()
+    except (OSError, ValueError, RuntimeError) as err:  # a NUL byte, a symlink loop
+        reporter.error(
+            binding.path_pos,
+            f"invalid data file path {binding.path!r}: {err}",
+            len(binding.path) + 2,
+        )
+        return None
+
+
+def _shared_data(spec, binding, info: AlgorithmInfo, targets, reporter) -> SharedData | None:
+    """An algorithm's `data = "file.csv"`: the targets whose columns it has, read from it."""
+    path = _data_path(spec, binding, reporter)
+    text = path and _read_csv(path, binding, reporter)
+    if text is None:
+        return None
+    held = [t for t in targets if t.column in text.header]
+    if not held:
+        columns = ", ".join(f'"{c}"' for c in dict.fromkeys(t.column for t in targets))
+        reporter.error(
+            binding.path_pos,
+            f"{Path(binding.path)} has the column of no target ({columns}): hardware-independent"
+            " data hold the targets that are the same on every hardware",
+            len(binding.path) + 2,
+        )
+        return None
+    columns = info.features + [t.column for t in held]
+    table = _table(text, path, binding, info, columns, reporter)
+    if table is None:
+        return None
+    names = tuple(t.name for t in held)
+    return SharedData(info.name, path, table, names, binding.pos.line)
+
+
+def _read_csv(path: Path, binding: ast.DataBinding, reporter: Reporter) -> datafile.Csv | None:
     if not path.is_file():
         reporter.error(binding.path_pos, _not_a_file(binding.path, path), len(binding.path) + 2)
         return None
-    text = datafile.read_csv(path, reporter)
+    return datafile.read_csv(path, reporter)
+
+
+def _read_data(
+    path: Path, binding, info: AlgorithmInfo, columns: list[str], reporter, elsewhere
+) -> Table | None:
+    """The `columns` of a pair's data file; `elsewhere` maps the columns that the
+    algorithm's hardware-independent file holds to it: a pair's file that has one too is an
+    error naming both."""
+    text = _read_csv(path, binding, reporter)
     if text is None:
         return None
-    columns = info.features + [t.column for t in targets]
+    both = [column for column in elsewhere if column in text.header]
+    for column in both:
+        common = elsewhere[column]
+        reporter.error(
+            binding.path_pos,
+            f'column "{column}" is in both {Path(binding.path)} and {Path(common.path)}'
+            f" (line {common.pos.line}, data for every hardware): a target's column is either"
+            " per hardware or shared; drop it from one of them",
+            len(binding.path) + 2,
+        )
+    if both:
+        return None
+    return _table(text, path, binding, info, columns, reporter)
+
+
+def _table(
+    text: datafile.Csv, path: Path, binding, info: AlgorithmInfo, columns: list[str], reporter
+) -> Table | None:
+    """The `columns` of one data file, all numeric; reports file, row and column otherwise."""
+    shown = Path(binding.path)
     missing = [c for c in dict.fromkeys(columns) if c not in text.header]
     for column in missing:
         reporter.error(
@@ -602,13 +689,17 @@ def _note_absent_labels(info: AlgorithmInfo, table: Table, binding, reporter) ->
     absent = info.absent(table)
     for j, param in enumerate(info.params):
         shown = ", ".join(f'"{param.labels[int(code)]}"' for i, code in absent if i == j)
-        if shown:
-            reporter.warning(
-                binding.path_pos,
-                f"{Path(binding.path)} has no row with {param.name} = {shown}: never chosen"
-                f" for {info.name} on {binding.hardware}",
-                len(binding.path) + 2,
-            )
+        if not shown:
+            continue
+        if binding.hardware is None:  # hardware-independent data
+            what = f"its surrogates of {info.name} on every hardware extrapolate there"
+        else:
+            what = f"never chosen for {info.name} on {binding.hardware}"
+        reporter.warning(
+            binding.path_pos,
+            f"{Path(binding.path)} has no row with {param.name} = {shown}: {what}",
+            len(binding.path) + 2,
+        )
 
 
 def _warn_if_partly_covered(column: np.ndarray, param, binding, reporter) -> None:

@@ -129,9 +129,10 @@ def check(ctx: click.Context, spec: Path, as_json: bool) -> None:
         return
     _print_diagnostics(reporter.diagnostics)
     pairs = len(problem.pairs)
+    shared = f" (and {len(problem.shared)} for every hardware)" if problem.shared else ""
     out.print(
         f"{spec}: ok: {len(problem.hardware)} hardware, {len(problem.algorithms)} algorithms,"
-        f" {pairs} benchmark files, {len(problem.targets)} targets,"
+        f" {pairs} benchmark files{shared}, {len(problem.targets)} targets,"
         f" {len(problem.bounds)} constraints"
     )
 
@@ -243,11 +244,15 @@ def show(ctx: click.Context, build_dir: Path, as_json: bool) -> None:
     table = Table(title="surrogates", title_justify="left")
     for column in ("algorithm", "hardware", "target", "surrogate", "encoding", "rows", "R²", "MAE"):
         table.add_column(column, justify="right" if column in ("rows", "R²", "MAE") else "left")
+    shown = set()  # a surrogate of hardware-independent data: one row for all its pairs
     for s in manifest.surrogates:
+        if s.shared and s.model in shown:
+            continue
+        shown.add(s.model)
         kind = s.kind + "".join(f" {k}={v}" for k, v in s.hyperparameters.items())
         table.add_row(
             s.algorithm,
-            s.hardware,
+            "every (shared data)" if s.shared else s.hardware,
             escape(f"{s.target} [{s.unit}]"),
             kind,
             _size_text(s),

@@ -83,6 +83,9 @@ def fit_all(problem: Problem, reporter: Reporter) -> dict[tuple[str, str, str], 
     """One surrogate per (algorithm, hardware, target), inputs = the algorithm's params in
     order, then its instance inputs in order.
 
+    A target held by the algorithm's hardware-independent data is fitted once on that file
+    and serves every pair of the algorithm.
+
     A holdout R² under 0.5 is reported as a warning at the target's line: the optimum of a
     surrogate that explains little of its data says little about the real system.
     """
@@ -92,33 +95,46 @@ def fit_all(problem: Problem, reporter: Reporter) -> dict[tuple[str, str, str], 
         warnings.simplefilter("ignore")  # e.g. MLP convergence; holdout metrics tell the story
         for pair in problem.pairs:
             algorithm = problem.algorithm(pair.algorithm)
-            x = pair.table.matrix(algorithm.features)
-            declared = carbon.catalogue_name(problem.hardware_info(pair.hardware))
             for target in problem.targets:
-                key = (pair.algorithm, declared, target.name)
+                hardware = model_hardware(problem, pair.algorithm, pair.hardware, target.name)
+                key = (pair.algorithm, hardware, target.name)
                 if key in shared:
                     fitted[(pair.algorithm, pair.hardware, target.name)] = shared[key]
                     continue
-                y = pair.table[target.column]
+                common = problem.shared_data(pair.algorithm, target.name)
+                data = common or pair
+                x, y = data.table.matrix(algorithm.features), data.table[target.column]
                 result = shared[key] = fit.fit(target.kind, target.args, x, y, algorithm.labels)
                 fitted[(pair.algorithm, pair.hardware, target.name)] = result
                 if result.r2 is not None and result.r2 < R2_WARNING:
+                    where = "on every hardware" if common else f"on {hardware}"
                     reporter.warning(
                         _target_pos(problem, target.name),
-                        f"surrogate '{target.name}' of {pair.algorithm} on {declared} has"
+                        f"surrogate '{target.name}' of {pair.algorithm} {where} has"
                         f" holdout R² {result.r2:.2f} (< {R2_WARNING}): it explains little of"
-                        f" {pair.data_path.name}",
+                        f" {data.data_path.name}",
                         len(target.name),
                     )
     return fitted
+
+
+def model_hardware(problem: Problem, algorithm: str, hardware: str, target: str) -> str | None:
+    """The hardware whose data a surrogate is fitted on: the declared one of an entry (its
+    locations share its data), or None for a target of hardware-independent data."""
+    if problem.shared_data(algorithm, target) is not None:
+        return None
+    return carbon.catalogue_name(problem.hardware_info(hardware))
 
 
 def _target_pos(problem: Problem, name: str):
     return next(t.pos for t in problem.spec.targets if t.name == name)
 
 
-def model_file_name(algorithm: str, hardware: str, target: str) -> str:
-    """`anticipate-laptop-time.joblib`: one file per surrogate, since no name holds a `-`."""
+def model_file_name(algorithm: str, hardware: str | None, target: str) -> str:
+    """`anticipate-laptop-time.joblib`: one file per surrogate, since no name holds a `-`;
+    `anticipate-quality.joblib` for one fitted on hardware-independent data."""
+    if hardware is None:
+        return f"{algorithm}-{target}.joblib"
     return f"{algorithm}-{hardware}-{target}.joblib"
 
 
@@ -199,10 +215,7 @@ def compile_problem(
     have adapted (another objective, another constraint) before compiling it."""
     started = time.perf_counter() if started is None else started
     fitted = fit_all(problem, reporter)
-    models = {
-        key: model_file_name(key[0], carbon.catalogue_name(problem.hardware_info(key[1])), key[2])
-        for key in fitted
-    }
+    models = {key: model_file_name(key[0], model_hardware(problem, *key), key[2]) for key in fitted}
     encoded = encode(problem, fitted, models, DATA_FILE)
     proofs = prove_all(problem, fitted, models)
     directory = Path(out) if out is not None else default_directory(problem)
@@ -242,6 +255,7 @@ def _manifest(
                 f"models/{model}",
                 target.line,
                 predictor=predictor,
+                shared=problem.shared_data(algorithm, target.name) is not None,
             )
         )
     ranges = encoded.tables and _pair_ranges(encoded.tables["pair"])
@@ -253,14 +267,11 @@ def _manifest(
             sha256(spec.path),
         ),
         data=tuple(
-            DataRecord(
-                p.algorithm,
-                p.hardware,
-                os.path.relpath(p.data_path, spec.path.parent.resolve()),
-                sha256(p.data_path),
-                len(p.table),
-            )
+            _data_record(spec, p.algorithm, p.hardware, p.data_path, len(p.table))
             for p in problem.pairs
+        )
+        + tuple(
+            _data_record(spec, s.algorithm, None, s.data_path, len(s.table)) for s in problem.shared
         ),
         versions=Versions(
             __version__, platform.python_version(), sklearn.__version__, np.__version__
@@ -314,6 +325,11 @@ def _manifest(
         surrogates=tuple(surrogates),
         warnings=tuple(d.format() for d in warnings_),
     )
+
+
+def _data_record(spec, algorithm: str, hardware: str | None, path: Path, rows: int) -> DataRecord:
+    relative = os.path.relpath(path, spec.path.parent.resolve())
+    return DataRecord(algorithm, hardware, relative, sha256(path), rows)
 
 
 def _inputs(problem: Problem) -> tuple[InputRecord, ...]:

@@ -34,7 +34,7 @@ class SpecRecord:
 @dataclass(frozen=True)
 class DataRecord:
     algorithm: str
-    hardware: str
+    hardware: str | None  # None: the algorithm's data for every hardware (`data = "file.csv"`)
     file: str  # relative to the spec's folder
     sha256: str
     rows: int
@@ -236,6 +236,8 @@ class SurrogateRecord:
     line: int
     model_sha256: str = ""
     predictor: PredictorRecord | None = None  # None when its kind has none for the estimator
+    # fitted once on the algorithm's hardware-independent data: the same model on every pair
+    shared: bool = False
 
 
 @dataclass(frozen=True)

@@ -198,8 +198,11 @@ class _ToAst(Transformer):
         return ast.ValueSet((), ast.Pos(meta.line, meta.column))
 
     def data(self, meta, items):
-        hardware, path = items
-        return ast.DataBinding(str(hardware), _unquote(path), _pos(hardware), _pos(path))
+        *hardware, path = items
+        if not hardware:
+            pos = ast.Pos(meta.line, meta.column)
+            return ast.DataBinding(None, _unquote(path), pos, _pos(path))
+        return ast.DataBinding(str(hardware[0]), _unquote(path), _pos(hardware[0]), _pos(path))
 
     def run(self, meta, items):
         return ast.RunFunction(_unquote(items[0]), _pos(items[0]))

@@ -91,6 +91,19 @@ class Pair:
 
 
 @dataclass(frozen=True)
+class SharedData:
+    """`data = "file.csv"` of an algorithm: benchmarks that hold on every hardware (HADA's
+    quality of a precision setting, measured once). Each target whose column is in it is
+    fitted once on it, and that surrogate serves every pair of the algorithm."""
+
+    algorithm: str
+    data_path: Path
+    table: Table  # the features and the columns of `targets`
+    targets: tuple[str, ...]  # the targets it holds, in the spec's order
+    line: int
+
+
+@dataclass(frozen=True)
 class TargetInfo:
     name: str
     column: str
@@ -150,6 +163,7 @@ class Problem:
     attribute_units: dict[str, pint.Unit] = field(default_factory=dict)
     lets: list = field(default_factory=list)  # hadac.lets.LetInfo, in source order
     location: str | None = None  # every hardware's location, from --location
+    shared: list[SharedData] = field(default_factory=list)  # hardware-independent data
 
     @property
     def name(self) -> str:
@@ -171,6 +185,12 @@ class Problem:
     def readers(self, name: str) -> list[str]:
         """The algorithms that read input `name`."""
         return [a.name for a in self.algorithms if name in {i.name for i in a.inputs}]
+
+    def shared_data(self, algorithm: str, target: str) -> SharedData | None:
+        """The hardware-independent data `target` of `algorithm` is fitted on, if any."""
+        return next(
+            (s for s in self.shared if s.algorithm == algorithm and target in s.targets), None
+        )
 
     def target(self, name: str) -> TargetInfo:
         return next(t for t in self.targets if t.name == name)

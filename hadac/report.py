@@ -60,17 +60,21 @@ def _pyplot():
 
 
 def fit_figures(build: Build) -> list[dict]:
-    """Per target, one PNG of predicted against measured on each pair's holdout rows."""
+    """Per target, one PNG of predicted against measured on each pair's holdout rows (once
+    for a surrogate that several pairs share: the locations of one hardware, or every
+    hardware of an algorithm's hardware-independent data)."""
     plt = _pyplot()
     problem = build.problem
-    pairs, seen = [], set()
-    for pair in problem.pairs:  # location entries share one surrogate: show it once
-        declared = carbon.catalogue_name(problem.hardware_info(pair.hardware))
-        if (pair.algorithm, declared) not in seen:
-            seen.add((pair.algorithm, declared))
-            pairs.append((pair, declared))
     out = []
     for target in problem.targets:
+        pairs, seen = [], set()
+        for pair in problem.pairs:
+            shared = problem.shared_data(pair.algorithm, target.name) is not None
+            declared = carbon.catalogue_name(problem.hardware_info(pair.hardware))
+            label = "every hardware (shared data)" if shared else declared
+            if (pair.algorithm, label) not in seen:
+                seen.add((pair.algorithm, label))
+                pairs.append((pair, label))
         columns = min(len(pairs), 3)
         rows = -(-len(pairs) // columns)
         fig, axes = plt.subplots(

@@ -54,13 +54,20 @@ class Configuration(NamedTuple):
 
 
 def load_models(
-    directory: Path, algorithm: str, hardware: str, targets: Iterable[str], missing_ok=False
+    directory: Path,
+    algorithm: str,
+    hardware: str,
+    targets: Iterable[str],
+    missing_ok=False,
+    shared: Iterable[str] = (),
 ) -> dict[str, Any]:
     """The estimators a build saved for one pair, by target; with `missing_ok`, the targets
-    the build has no model of (a spec without that target) are left out."""
+    the build has no model of (a spec without that target) are left out; the `shared`
+    targets are the algorithm's, fitted on its hardware-independent data."""
     models = {}
     for target in targets:
-        path = Path(directory) / "models" / model_file_name(algorithm, hardware, target)
+        on = None if target in shared else hardware
+        path = Path(directory) / "models" / model_file_name(algorithm, on, target)
         if missing_ok and not path.exists():
             continue
         models[target] = joblib.load(path)
@@ -79,14 +86,16 @@ def configurations(
     targets: Iterable[str],
     missing_ok: bool = False,
     inputs: Sequence[float] = (),
+    shared: Iterable[str] = (),
 ) -> Iterator[Configuration]:
     """Every configuration of `pairs`, the params of each algorithm ranging over `domains`
     (per algorithm, the values of each param in declared order), with the predictions of
     the estimators saved in the build at `directory`; `inputs`, the values of the instance
-    inputs in declared order, follow the params in every row predicted on."""
-    targets = tuple(targets)
+    inputs in declared order, follow the params in every row predicted on; `shared` as for
+    `load_models`."""
+    targets, shared = tuple(targets), tuple(shared)
     for algorithm, hardware in pairs:
-        models = load_models(directory, algorithm, hardware, targets, missing_ok)
+        models = load_models(directory, algorithm, hardware, targets, missing_ok, shared)
         points = list(itertools.product(*domains[algorithm]))
         x = np.array(points, dtype=float).reshape(len(points), len(domains[algorithm]))
         x = np.column_stack([x, np.tile(np.asarray(inputs, dtype=float), (len(x), 1))])

@@ -30,6 +30,7 @@ from hadac.benchspec import BenchSetup
 from hadac.cli import main
 from hadac.design import plan
 from hadac.problem import AlgorithmInfo, ParamDomain
+from hadac.workloads import vpp
 
 TESTS = Path(__file__).resolve().parent
 CPUS = len(os.sched_getaffinity(0))
@@ -209,7 +210,8 @@ def test_rows_have_the_documented_shape_and_a_rerun_skips_them(tmp_path, monkeyp
 
 def test_the_main_job_campaign_reproduces_rows_of_its_shipped_shape(tmp_path):
     """The shipped CSV less one row: `hadac bench` on the real spec runs just that run again,
-    with the real workload, and its row has the shipped columns."""
+    with the real workload, and its row has the shipped columns, the day's features that
+    the spec's inputs read among them."""
     shipped = REPO / "specs" / "data" / "energy-local" / "contingency_one_core.csv"
     header, rows = _rows(shipped)
     lines = shipped.read_text().splitlines(keepends=True)
@@ -233,6 +235,9 @@ def test_the_main_job_campaign_reproduces_rows_of_its_shipped_shape(tmp_path):
     old = rows[gone]
     assert (new["nTraces"], new["instance"], new["repeat"]) == ("4", "0", "0")
     assert new["cost"] == old["cost"]  # the workload is deterministic; only measures vary
+    features = vpp.features(vpp.instance(0))
+    assert header[3:7] == list(features) == ["pv_mean", "pv_std", "load_mean", "load_std"]
+    assert {name: float(new[name]) for name in features} == features
     assert new["error"] == "" and float(new["CO2e(kg)"]) > 0 and new["cpuCount"] == "1"
 
 

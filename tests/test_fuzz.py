@@ -29,7 +29,13 @@ from hadac.parser import parse
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 EXAMPLES = {
     name: (SPECS / name).read_text()
-    for name in ("tiny.hada", "usage-cost.hada", "instances.hada", "edge-ai.hada")
+    for name in (
+        "tiny.hada",
+        "usage-cost.hada",
+        "instances.hada",
+        "edge-ai.hada",
+        "transprecision.hada",
+    )
 }
 
 # CI runs a fixed, reproducible set of examples. To search deeper, with fresh random examples:
@@ -148,6 +154,10 @@ PATHS = st.sampled_from(
     ["data/anticipate_laptop.csv", "data/contingency_server.csv", "nope.csv", "", "data", ".",
      "a\x00b.csv", "../../../../etc/passwd", "data/anticipate_cloud.csv"]
 )  # fmt: skip
+# Hardware-independent data: a file of other columns than a pair's, or of the same.
+SHARED_PATHS = st.sampled_from(
+    ["data/transprecision/saxpy_quality.csv", "data/instances/anticipate_laptop.csv"]
+)
 
 
 def expressions(max_leaves: int = 6):
@@ -190,8 +200,12 @@ def generated_spec(draw) -> str:
             st.lists(st.sampled_from(["laptop", "server", "cloud", "ghost"]), max_size=3)
         ):
             lines.append(f'  data {hw} = "{draw(PATHS)}"')
+        for _ in range(draw(st.integers(0, 2))):  # hardware-independent data
+            lines.append(f'  data = "{draw(PATHS | SHARED_PATHS)}"')
         out.append(f"algorithm {alg} {{\n" + "\n".join(lines) + "\n}")
-    columns = st.sampled_from(["time(sec)", "sol(keuro)", "CO2e(kg)", "instance", "nope"])
+    columns = st.sampled_from(
+        ["time(sec)", "sol(keuro)", "CO2e(kg)", "instance", "nope", "quality", "cost"]
+    )
     for name in draw(st.lists(NAMES, min_size=1, max_size=3)):
         out.append(
             f'target {name} = "{draw(columns)}" in {draw(TARGET_UNITS)} ~ {draw(SURROGATES)}'

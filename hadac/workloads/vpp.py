@@ -558,7 +558,8 @@ class _Day:
         self.lps += done.repaired
 
     def result(self, trace: bool) -> dict[str, Any]:
-        """Metrics of the day; with `trace`, also its per-step arrays."""
+        """The day's features (`features`, so that `hadac bench` records what a surrogate may
+        take as instance inputs), then its metrics; with `trace`, also its per-step arrays."""
         inst = self.inst
         shortfall = max(0.0, inst.battery_initial - self.soc)
         record = {
@@ -567,6 +568,7 @@ class _Day:
         }
         cost = float(record["cost"].sum()) + inst.terminal_price * shortfall
         out: dict[str, Any] = {
+            **features(inst),
             "cost": cost,
             "steps": len(self.steps),
             "lps": self.lps,
@@ -585,7 +587,7 @@ def anticipate(params: dict[str, Any], instance: int, *, trace: bool = False) ->
 
     At each step, sample that many futures of the rest of the day, continuing the forecast
     errors last observed, and solve the two-stage LP whose first stage is the step's dispatch;
-    apply the dispatch to the realised step. Returns `{"cost": EUR, "steps": 96, ...}`; with
+    apply the dispatch to the realised step. Returns `{"pv_mean": kW, ..., "cost": EUR, ...}`; with
     `trace=True` also the per-step flows under "trace".
     """
     scenarios = _count(params, "nScenarios")
@@ -635,7 +637,7 @@ def contingency(params: dict[str, Any], instance: int, *, trace: bool = False) -
     Off-line, sample that many whole-day traces and solve one deterministic LP plan per trace.
     On-line, at each step follow the dispatch of the plan whose trace is closest to what has
     been observed so far (before anything is observed: closest to the forecast), repaired to
-    the realised step. Returns `{"cost": EUR, "steps": 96, ...}`; with `trace=True` also the
+    the realised step. Returns `{"pv_mean": kW, ..., "cost": EUR, ...}`; with `trace=True` also the
     per-step flows under "trace".
     """
     traces = _count(params, "nTraces")
