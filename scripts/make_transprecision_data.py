@@ -22,12 +22,10 @@ options rewrites the same bytes.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
-import os
 from pathlib import Path
 
 import numpy as np
+from csvfile import write_csv
 
 OUT = Path(__file__).resolve().parent.parent / "specs" / "data" / "transprecision"
 LOW, HIGH = 4, 52  # bits of mantissa a variable may get
@@ -82,17 +80,6 @@ def quality(algorithm: str, bits: np.ndarray, rng) -> np.ndarray:
     return -np.log10(error) + rng.normal(0.0, 0.03, len(bits))
 
 
-def _write(path: Path, header: list[str], rows: list[list]) -> None:
-    """The CSV at `path`, through a temporary file, so that it is whole or absent."""
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(text.getvalue())
-    os.replace(temporary, path)
-
-
 def _round(values: np.ndarray) -> list[float]:
     return [float(f"{v:.5g}") for v in values]
 
@@ -110,14 +97,14 @@ def write(out: Path, params: int, rows: int, seed: int = 0) -> list[Path]:
             values = measured(algorithm, platform, bits, rng)
             lines = [[*b.tolist(), *_round(v)] for b, v in zip(bits, values, strict=True)]
             path = out / f"{algorithm}_{platform}.csv"
-            _write(path, [*names, "time(sec)", "memory(MB)"], lines)
+            write_csv(path, [*names, "time(sec)", "memory(MB)"], lines)
             written.append(path)
         rng = np.random.default_rng([seed, a, len(PLATFORMS)])
         bits = rng.integers(LOW, HIGH + 1, size=(rows, params))
         digits = quality(algorithm, bits, rng)
         lines = [[*b.tolist(), *_round([q])] for b, q in zip(bits, digits, strict=True)]
         path = out / f"{algorithm}_quality.csv"
-        _write(path, [*names, "quality"], lines)
+        write_csv(path, [*names, "quality"], lines)
         written.append(path)
     return written
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
+import sys
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,10 @@ QUALITY, MEMORY, BUDGET = 6.0, 200.0, 0.0008  # the spec's constraints
 
 
 def _generator():
-    path = REPO / "scripts" / "make_transprecision_data.py"
+    scripts = REPO / "scripts"
+    if str(scripts) not in sys.path:
+        sys.path.append(str(scripts))  # the generators' own helpers
+    path = scripts / "make_transprecision_data.py"
     spec = importlib.util.spec_from_file_location("make_transprecision_data", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
