@@ -15,6 +15,7 @@ from pathlib import Path
 import hadac.solvers as solver_table
 from hadac import ast, parser
 from hadac.builddir import BuildDir
+from hadac.manifest import Manifest
 from hadac.units import from_json, names_in
 
 
@@ -70,6 +71,8 @@ class TargetInfo:
     column: str  # in the benchmark CSVs
     unit: str
     surrogate: str  # its kind: tree, forest, boosted, linear, mlp
+    # the algorithms whose surrogate of it is fitted once, on data every hardware shares
+    shared_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -185,7 +188,10 @@ def describe(build: BuildDir, source: str) -> Description:
             InputInfo(i.name, i.type, i.low, i.high, i.default, i.algorithms)
             for i in manifest.inputs
         ),
-        tuple(TargetInfo(t.name, t.column, t.unit, t.kind) for t in manifest.targets),
+        tuple(
+            TargetInfo(t.name, t.column, t.unit, t.kind, _shared_by(manifest, t.name))
+            for t in manifest.targets
+        ),
         tuple(LetInfo(x.name, x.text, x.unit) for x in manifest.lets),
         tuple(
             QuantityInfo(
@@ -244,3 +250,9 @@ def _solvers(shape: str) -> tuple[SolverInfo, ...]:
         SolverInfo(name, solver_table.family(name), found[name].available, found[name].where)
         for name in fitting
     )
+
+
+def _shared_by(manifest: Manifest, target: str) -> tuple[str, ...]:
+    """The algorithms, in spec order, whose `target` comes from hardware-independent data."""
+    shared = {s.algorithm for s in manifest.surrogates if s.target == target and s.shared}
+    return tuple(a for a in dict.fromkeys(p.algorithm for p in manifest.pairs) if a in shared)

@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from conftest import REPO, edited
 from oracles import configurations, optimum
 
+from hadac.api import Study
 from hadac.builddir import BuildDir
 from hadac.cli import main
 from hadac.compiler import compile_spec
@@ -103,7 +104,7 @@ def test_the_quality_is_fitted_once_per_algorithm_and_shared(build):
     assert not build.changes()
 
 
-def test_check_show_and_the_report_say_it_is_shared(build, tmp_path):
+def test_check_show_the_report_and_the_description_say_it_is_shared(build, tmp_path):
     checked = CliRunner().invoke(main, ["check", str(SPEC)])
     assert "6 benchmark files (and 2 for every hardware)" in checked.output
     shown = CliRunner().invoke(main, ["show", str(build.directory)])
@@ -115,6 +116,8 @@ def test_check_show_and_the_report_say_it_is_shared(build, tmp_path):
         (a, "every hardware (shared data)") for a in ALGORITHMS
     ]
     assert len(figures["time"]["rows"]) == 6
+    described = {t.name: t.shared_by for t in Study(build).describe().targets}
+    assert described == {"time": (), "memory": (), "quality": ALGORITHMS}
 
 
 @pytest.mark.parametrize(
