@@ -200,6 +200,7 @@ def _settings(
         cores=int(cores) if cores is not None else None,
         function=algorithm.bench.run,
         params=tuple(p.name for p in algorithm.params),
+        names=tuple((p.name, p.labels) for p in algorithm.params if p.labels),
         spec_file=problem.spec.path.name,
         hadac_version=__version__,
         design=_design_text(algorithm),

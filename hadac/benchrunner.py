@@ -39,7 +39,7 @@ import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -128,11 +128,18 @@ class Settings:
     hadac_version: str = ""  # the hadac that wrote it
     design: str = ""  # the design in words, for --help
     default_out: str = ""  # the CSV without --out
+    # the params that take names (str params), each with its names; the others take numbers
+    names: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def key(self) -> list[str]:
         """The columns that name a run."""
         return [*self.params, "instance", "repeat"]
+
+    @property
+    def named(self) -> frozenset[str]:
+        """The params that take names."""
+        return frozenset(param for param, _ in self.names)
 
     @property
     def resource(self) -> str:
@@ -151,6 +158,7 @@ class Settings:
             "cores": self.cores,
             "function": self.function,
             "params": list(self.params),
+            "names": {param: list(names) for param, names in self.names},
             "default_out": self.default_out,
         }
 
@@ -178,7 +186,17 @@ class Settings:
             raise ValueError('"params" must be a list of non-empty strings')
         if len(set(params)) != len(params):
             raise ValueError('"params" names a param twice')
-        return cls(cores=cores, params=tuple(params), **texts)
+        names = data.get("names", {})
+        if not isinstance(names, dict) or not all(
+            param in params
+            and isinstance(values, list)
+            and values
+            and all(isinstance(v, str) and v for v in values)
+            for param, values in names.items()
+        ):
+            raise ValueError('"names" must map params to lists of non-empty strings')
+        labelled = tuple((param, tuple(values)) for param, values in names.items())
+        return cls(cores=cores, params=tuple(params), names=labelled, **texts)
 
 
 def load_campaign(path: Path) -> tuple[Settings, list[Run]]:
@@ -210,12 +228,12 @@ def load_campaign(path: Path) -> tuple[Settings, list[Run]]:
                 " campaign and its runner with the same hadac"
             )
         settings = Settings.from_json(data)
-        runs = [_run(item, settings.params, index) for index, item in enumerate(_runs(data))]
+        runs = [_run(item, settings, index) for index, item in enumerate(_runs(data))]
     except ValueError as error:
         raise CampaignError(f"{path} is not a campaign file of this runner: {error}") from None
     seen: set[tuple] = set()
     for index, run in enumerate(runs):
-        key = run_key(_as_values(run), settings.params)
+        key = run_key(_as_values(run), settings.params, settings.named)
         if key in seen:
             raise CampaignError(
                 f"{path}: run {index} repeats an earlier run (same params, instance and"
@@ -232,9 +250,10 @@ def _runs(data: dict) -> list:
     return runs
 
 
-def _run(item: object, params: Sequence[str], index: int) -> Run:
+def _run(item: object, settings: Settings, index: int) -> Run:
     """One run of the campaign file: {"params": {...}, "instance": I, "repeat": R}."""
     where = f"run {index}"
+    params, names = settings.params, dict(settings.names)
     if not isinstance(item, dict) or set(item) != {"params", "instance", "repeat"}:
         raise ValueError(f'{where} must be an object of "params", "instance" and "repeat"')
     values = item["params"]
@@ -242,6 +261,10 @@ def _run(item: object, params: Sequence[str], index: int) -> Run:
         raise ValueError(f"{where} must give a value to each param: {', '.join(params)}")
     for name in params:
         value = values[name]
+        if name in names:
+            if value not in names[name]:
+                raise ValueError(f"{where}: param {name} must be one of {', '.join(names[name])}")
+            continue
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"{where}: param {name} must be a number")
         if not math.isfinite(value):
@@ -749,11 +772,12 @@ def error_row(
     }
 
 
-def run_key(values: dict[str, Any], params: Sequence[str]) -> tuple:
+def run_key(values: dict[str, Any], params: Sequence[str], named: Collection[str] = ()) -> tuple:
     """What names a run: its params, instance and repeat, compared as numbers, so that the
-    `2` of a campaign file and the `2.0` or `"2"` of a CSV cell are the same run."""
-    return (*(float(values[name]) for name in params), int(float(values["instance"])),
-            int(float(values["repeat"])))  # fmt: skip
+    `2` of a campaign file and the `2.0` or `"2"` of a CSV cell are the same run; the
+    params in `named` (str params) by their names."""
+    parts = (str(values[name]) if name in named else float(values[name]) for name in params)
+    return (*parts, int(float(values["instance"])), int(float(values["repeat"])))
 
 
 def _cell(value: object) -> str:
@@ -774,9 +798,16 @@ class Results:
     header, atomically.
     """
 
-    def __init__(self, path: Path, params: Sequence[str], retry_errors: bool = False) -> None:
+    def __init__(
+        self,
+        path: Path,
+        params: Sequence[str],
+        retry_errors: bool = False,
+        named: Collection[str] = (),
+    ) -> None:
         self.path = path
         self.params = tuple(params)
+        self.named = frozenset(named)
         self.key = [*self.params, "instance", "repeat"]
         self.header = [*self.key, *MEASURES, *LABELS]
         self.rows: list[dict[str, str]] = []
@@ -818,7 +849,7 @@ class Results:
         out = {}
         for row in self.rows:
             try:
-                out[run_key(row, self.params)] = row
+                out[run_key(row, self.params, self.named)] = row
             except (KeyError, TypeError, ValueError):
                 continue  # a row that names no run of this runner: kept, never matched
         return out
@@ -1185,8 +1216,8 @@ def campaign(campaign_file: Path | str, argv: Sequence[str] | None = None) -> in
     out = Path(args.out)
     log = Path(args.log) if args.log else path.with_suffix(".log")
     _source()
-    results = Results(out, settings.params, args.retry_errors)
-    todo = pending(runs, results.done(), settings.params)
+    results = Results(out, settings.params, args.retry_errors, settings.named)
+    todo = pending(runs, results.done(), settings.params, settings.named)
     skipped = len(runs) - len(todo)
     tally = Tally(len(runs), skipped)
     title = f"{settings.algorithm} on {settings.hardware}"
@@ -1235,10 +1266,12 @@ def campaign(campaign_file: Path | str, argv: Sequence[str] | None = None) -> in
     return code
 
 
-def pending(runs: Sequence[Run], done: dict[tuple, Any], params: Sequence[str]) -> list[Run]:
+def pending(
+    runs: Sequence[Run], done: dict[tuple, Any], params: Sequence[str], named: Collection[str] = ()
+) -> list[Run]:
     """The runs not `done`, in the campaign's order: a resumed campaign goes on with the
     design where it stopped, rather than in an order that could line up with a param."""
-    return [run for run in runs if run_key(_as_values(run), params) not in done]
+    return [run for run in runs if run_key(_as_values(run), params, named) not in done]
 
 
 def _as_values(run: Run) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from hadac.problem import AlgorithmInfo, ParamDomain
 class Run:
     """One call `function(params, instance)`, the `repeat`-th of its kind."""
 
-    params: dict[str, int | float]
+    params: dict[str, int | float | str]
     instance: int
     repeat: int
 
@@ -73,7 +73,10 @@ def plan(algorithm: AlgorithmInfo, setup: BenchSetup) -> list[Run]:
     ]
 
 
-def _typed(param: ParamDomain, value: float) -> int | float:
+def _typed(param: ParamDomain, value: float) -> int | float | str:
+    """A param's value as a run is given it: a str param's code as its name."""
+    if param.labels is not None:
+        return param.labels[int(value)]
     return int(value) if param.type == "int" else float(value)
 
 
@@ -82,7 +85,7 @@ def _pick(values, u: float):
     return values[min(int(u * len(values)), len(values) - 1)]
 
 
-def _at(param: ParamDomain, u: float) -> int | float:
+def _at(param: ParamDomain, u: float) -> int | float | str:
     if param.values is not None:
         return _typed(param, _pick(param.values, u))
     return float(param.low + u * (param.high - param.low))

@@ -74,3 +74,8 @@ def odd(params: dict, instance: int) -> dict:
     for line in range(200_000):
         print(f"chatty workload, line {line:6d} of 200000: ........................")
     return {"value": 3.0}
+
+
+def named(params: dict, instance: int) -> dict:
+    """Takes an engine by name, as a str param gives it; its value says which it was."""
+    return {"value": {"lne": 1, "tflite": 2}[params["engine"]] * 10 + params["n"] + instance}

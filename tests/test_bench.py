@@ -208,6 +208,49 @@ def test_rows_have_the_documented_shape_and_a_rerun_skips_them(tmp_path, monkeyp
     assert len(errors) == 2 and all("has 8 rows to learn from" in e for e in errors), errors
 
 
+NAMED = (
+    QUICK.replace(
+        "  param n: int in {1, 2}\n",
+        '  param engine: str in {"lne", "tflite"}\n  param n: int in {1, 2}\n',
+    )
+    .replace("bench_workloads:quick", "bench_workloads:named")
+    .replace("repeats = 2", "repeats = 1")
+)
+
+
+def test_str_params_are_benchmarked_by_name_and_a_rerun_skips_them(tmp_path, monkeypatch):
+    _spec(tmp_path, NAMED)
+    result = _bench(tmp_path, "--hardware", "one")
+    assert result.returncode == 0, result.stderr
+    assert "8 done, 0 failed, 0 skipped" in result.stdout
+    header, rows = _rows(tmp_path / "data" / "fake_one.csv")
+    assert header[:4] == ["engine", "n", "instance", "repeat"]
+    assert sorted((r["engine"], r["n"], r["instance"]) for r in rows) == sorted(
+        (e, str(n), str(i)) for e in ("lne", "tflite") for n in (1, 2) for i in (0, 1)
+    )
+    code = {"lne": 1, "tflite": 2}
+    assert all(
+        int(r["value"]) == code[r["engine"]] * 10 + int(r["n"]) + int(r["instance"]) for r in rows
+    )
+    again = _bench(tmp_path, "--hardware", "one")
+    assert "0 done, 0 failed, 8 skipped" in again.stdout, again.stderr
+    folder = tmp_path / "build" / "quick.bench"
+    campaign = json.loads((folder / "run_fake_on_one.json").read_text())
+    assert campaign["names"] == {"engine": ["lne", "tflite"]}
+    campaign["runs"][0]["params"]["engine"] = "tvm"
+    (folder / "run_fake_on_one.json").write_text(json.dumps(campaign))
+    broken = subprocess.run(
+        [sys.executable, str(folder / "run_fake_on_one.py")],
+        cwd=tmp_path,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert broken.returncode != 0
+    assert "run 0: param engine must be one of lne, tflite" in broken.stderr
+
+
 def test_the_main_job_campaign_reproduces_rows_of_its_shipped_shape(tmp_path):
     """The shipped CSV less one row: `hadac bench` on the real spec runs just that run again,
     with the real workload, and its row has the shipped columns, the day's features that
