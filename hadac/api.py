@@ -192,14 +192,20 @@ class Study:
         return chosen
 
     def answer(
-        self, query: Query, solver: str | None = None, time_limit: float | None = None
+        self,
+        query: Query,
+        solver: str | None = None,
+        time_limit: float | None = None,
+        by_pair: int | None = None,
     ) -> Answer:
-        """Solve a query and verify the answer; infeasibility comes with its explanation."""
+        """Solve a query and verify the answer; infeasibility comes with its explanation.
+        `by_pair` (a number of jobs) solves a MIP model one pair at a time."""
         from hadac.solve import solve_build
 
         chosen = self.solver(solver)
         _check_time_limit(time_limit)
-        return solve_build(self.build, chosen, time_limit, self._take_compile_seconds(), query)
+        seconds = self._take_compile_seconds()
+        return solve_build(self.build, chosen, time_limit, seconds, query, by_pair)
 
     def solve(
         self,
@@ -211,6 +217,7 @@ class Study:
         solver: str | None = None,
         time_limit: float | None = None,
         inputs: Inputs = None,
+        by_pair: int | None = None,
     ) -> Answer:
         """What `hadac solve` answers with the flags of the same names: `constraints` as a
         spec writes them ("time <= 10 s"), `drop_constraints` by number (1 is the first of
@@ -218,7 +225,7 @@ class Study:
         268}`)."""
         study = self.at(location)
         query = study.query(minimize, maximize, constraints, drop_constraints, inputs=inputs)
-        return study.answer(query, solver, time_limit)
+        return study.answer(query, solver, time_limit, by_pair)
 
     def pareto(
         self,

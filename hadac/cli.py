@@ -339,6 +339,19 @@ def inputs_options(command):
 @click.option("--minimize", metavar="EXPR", help="Minimise this target or let instead.")
 @click.option("--maximize", metavar="EXPR", help="Maximise this target or let instead.")
 @inputs_options
+@click.option(
+    "--by-pair",
+    "by_pair",
+    is_flag=True,
+    help="MIP models: solve one (algorithm, hardware) pair at a time, each bounded by the"
+    " best found so far, and report what each pair gave.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="With --by-pair: pairs solved at once (default: this machine's cores).",
+)
 @json_option
 @click.pass_context
 def solve(
@@ -354,6 +367,8 @@ def solve(
     maximize: str | None,
     given_inputs: tuple[str, ...],
     inputs_file: Path | None,
+    by_pair: bool,
+    jobs: int | None,
     as_json: bool,
 ) -> None:
     """Solve TARGET (a spec, compiled first, or a build directory) and verify the answer.
@@ -372,8 +387,14 @@ def solve(
     for warning in inputs.outside(study.manifest, query.inputs) if study.build.enumerated else []:
         err.print(f"warning: {warning}", style="yellow", markup=False)
     chosen = study.solver(solver)
+    if jobs is not None and not by_pair:
+        raise click.UsageError("--jobs goes with --by-pair")
+    if by_pair:
+        from hadac.bypair import default_jobs
+
+        jobs = jobs or default_jobs()
     with err.status(f"solving with {chosen}", spinner="dots"):
-        answer = study.answer(query, chosen, time_limit)
+        answer = study.answer(query, chosen, time_limit, jobs)
     if as_json:
         _emit_json(answer.to_json())
     else:
@@ -426,6 +447,15 @@ def _print_answer(answer) -> None:
         margin = f" {sign} margin {shown(row['margin'])}" if "margin" in row else ""
         value = f"{shown(row['value'])}{margin} {row['unit']}".rstrip()
         out.print(f"  [green]✓[/] {escape(row['text'])}  ({escape(value)})")
+    for o in answer.pairs:
+        value = f": {shown(o.objective)} {answer.objective_unit}" if o.objective is not None else ""
+        beat = f" (to beat {shown(o.bound)} {answer.objective_unit})" if o.bound is not None else ""
+        out.print(
+            escape(
+                f"  pair {o.algorithm} on {o.hardware}: {o.status}{value}{beat}, {o.seconds:.2f} s"
+            ),
+            style="dim",
+        )
     t = answer.timings
     parts = [f"{k} {v:.2f} s" for k, v in t.items() if v is not None]
     out.print(f"[dim]verified against the fitted models; {', '.join(parts)}[/]")

@@ -53,6 +53,11 @@ def data(build: BuildDir, query: Query) -> dict[str, object]:
                 loosest = (max if op == "<=" else min)(per_pair)
                 out[bound(q.name)] = loosest
                 out[margin(q.name)] = [abs(loosest - x) for x in per_pair]
+    if not build.enumerated:
+        pairs = range(1, len(manifest.pairs) + 1)
+        out["PAIR_OPEN"] = [query.pairs is None or p in query.pairs for p in pairs]
+    elif query.pairs is not None:
+        raise HadacError("an enumerated model is solved whole, not pair by pair")
     out["WEIGHT"] = _weights(build, query)
     return out
 

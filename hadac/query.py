@@ -98,6 +98,8 @@ class Query:
     limits: tuple[Limit, ...] = ()
     objective: Objective | None = None
     inputs: tuple[InputValue, ...] = ()  # the instance's features, for a build that has any
+    # the pairs (1-based, as the manifest lists them) the solver may choose; None: every one
+    pairs: tuple[int, ...] | None = None
 
     @classmethod
     def of_spec(cls, manifest: Manifest) -> Query:
@@ -121,7 +123,7 @@ class Query:
             "constraints": [limit.to_json() for limit in self.limits],
             "objective": self.objective.to_json() if self.objective else None,
             "inputs": [v.to_json() for v in self.inputs],
-        }
+        } | ({"pairs": list(self.pairs)} if self.pairs is not None else {})
 
 
 @dataclass(frozen=True)

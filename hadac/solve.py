@@ -160,6 +160,7 @@ class Answer:
     objective_unit: str | None = None
     explanations: list[str] = field(default_factory=list)
     interrupted: bool = False
+    pairs: list = field(default_factory=list)  # each pair's outcome, when solved pair by pair
 
     @property
     def objective_text(self) -> str | None:
@@ -207,7 +208,7 @@ class Answer:
             "timings": self.timings,
             "explanations": self.explanations,
             "interrupted": self.interrupted,
-        }
+        } | ({"pairs": [o.to_json() for o in self.pairs]} if self.pairs else {})
 
 
 def check_solver(build: BuildDir, solver: str) -> None:
@@ -300,14 +301,22 @@ def solve_build(
     time_limit: float | None = None,
     compile_seconds: float | None = None,
     query: Query | None = None,
+    by_pair: int | None = None,
 ) -> Answer:
-    """Solve a query (the spec's own by default), verify, and on infeasibility explain."""
+    """Solve a query (the spec's own by default), verify, and on infeasibility explain.
+    `by_pair` jobs solve a MIP build's optimisation one pair at a time (`hadac.bypair`)."""
     check_solver(build, solver)
     manifest = build.manifest
     query = query if query is not None else Query.of_spec(manifest)
     info = runtime.solver_info(solver)
     started = time.perf_counter()
-    result, point = run(build, query, solver, time_limit)
+    pairs = []
+    if by_pair is not None and not build.enumerated and query.objective is not None:
+        from hadac.bypair import solve_by_pair
+
+        result, point, pairs = solve_by_pair(build, query, solver, time_limit, by_pair)
+    else:
+        result, point = run(build, query, solver, time_limit)
     wall = time.perf_counter() - started
     objective_unit = manifest.quantity(query.objective.quantity).unit if query.objective else None
     answer = Answer(
@@ -327,6 +336,7 @@ def solve_build(
         manifest.units(),
         objective_unit,
         interrupted=result.interrupted,
+        pairs=pairs,
     )
     if point is not None:
         answer.constraints = verify(build, query, point)

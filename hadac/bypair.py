@@ -1,0 +1,106 @@
+"""A MIP build solved one (algorithm, hardware) pair at a time.
+
+The one model couples every pair through `run` and leaves the solver to branch among them;
+solved alone, a pair's model is smaller and its relaxation tighter. Each pair is a solve of
+the same build with the query's pairs restricted to it (`PAIR_OPEN`, query data) and the
+best objective found so far as a strict bound: a pair that cannot beat it comes back
+INFEASIBLE, which is its proof. Up to `jobs` pairs run at once, each starting with the
+incumbent of its start. The answer is the best pair's, OPTIMAL when every pair was solved
+to the end (optimal, or unable to beat the incumbent), and comes with what each pair gave.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+
+from hadac import runtime
+from hadac.builddir import BuildDir
+from hadac.query import Limit, Query
+from hadac.solve import Point, run
+
+
+@dataclass(frozen=True)
+class PairOutcome:
+    """What one pair's solve said: its status, and its objective when it had a point."""
+
+    algorithm: str
+    hardware: str
+    status: str  # OPTIMAL, FEASIBLE, INFEASIBLE (nothing beats the bound), UNKNOWN
+    bound: float | None  # the incumbent it had to beat, None when there was none yet
+    objective: float | None
+    seconds: float
+
+    def to_json(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def default_jobs() -> int:
+    """The machine's cores this process may use."""
+    return max(1, len(os.sched_getaffinity(0)))
+
+
+def solve_by_pair(
+    build: BuildDir, query: Query, solver: str, time_limit: float | None, jobs: int
+) -> tuple[runtime.SolveResult, Point | None, list[PairOutcome]]:
+    """The query's answer from one solve per pair; `query` must have an objective."""
+    objective = query.objective
+    assert objective is not None and not build.enumerated
+    better = (lambda a, b: a < b) if objective.sense == "minimize" else (lambda a, b: a > b)
+    pairs = list(enumerate(build.manifest.pairs, start=1))
+    lock = threading.Lock()
+    best: dict[str, object] = {"value": None, "point": None, "result": None}
+    outcomes: dict[int, PairOutcome] = {}
+    flattened: list[float] = []
+    solved: list[float] = []
+
+    def one(index: int) -> None:
+        with lock:
+            bound = best["value"]
+        limits = query.limits
+        if bound is not None:
+            op = "<=" if objective.sense == "minimize" else ">="
+            text = f"{objective.quantity} {op[0]} {bound!r}"
+            limits += (Limit(objective.quantity, op, bound, text, strict=True),)
+        restricted = dataclasses.replace(query, limits=limits, pairs=(index,))
+        started = time.perf_counter()
+        result, point = run(build, restricted, solver, time_limit, verified=query)
+        value = point.quantities[objective.quantity] if point is not None else None
+        pair = build.manifest.pairs[index - 1]
+        with lock:
+            flattened.append(result.seconds("flatTime") or 0.0)
+            solved.append(result.seconds("solveTime") or 0.0)
+            if value is not None and (best["value"] is None or better(value, best["value"])):
+                best.update(value=value, point=point, result=result)
+            outcomes[index] = PairOutcome(
+                pair.algorithm,
+                pair.hardware,
+                result.status,
+                bound,
+                value,
+                time.perf_counter() - started,
+            )
+
+    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="hadac-pair") as pool:
+        waiting = [index for index, _ in pairs]
+        running: set[Future] = set()
+        while waiting or running:
+            while waiting and len(running) < jobs:
+                running.add(pool.submit(one, waiting.pop(0)))
+            done, running = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                future.result()  # a solver's error is the answer's error
+    ordered = [outcomes[index] for index, _ in pairs]
+    result = best["result"] or runtime.SolveResult("UNKNOWN")
+    proven = all(o.status in ("OPTIMAL", "INFEASIBLE") for o in ordered)
+    if best["point"] is None:
+        status = "INFEASIBLE" if proven else "UNKNOWN"
+    else:
+        status = "OPTIMAL" if proven else "FEASIBLE"
+    statistics = {"flatTime": sum(flattened), "solveTime": sum(solved)}
+    combined = runtime.SolveResult(status, dict(result.values), statistics)
+    return combined, best["point"], ordered
