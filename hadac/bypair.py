@@ -4,9 +4,12 @@ The one model couples every pair through `run` and leaves the solver to branch a
 solved alone, a pair's model is smaller and its relaxation tighter. Each pair is a solve of
 the same build with the query's pairs restricted to it (`PAIR_OPEN`, query data) and the
 best objective found so far as a strict bound: a pair that cannot beat it comes back
-INFEASIBLE, which is its proof. Up to `jobs` pairs run at once, each starting with the
-incumbent of its start. The answer is the best pair's, OPTIMAL when every pair was solved
-to the end (optimal, or unable to beat the incumbent), and comes with what each pair gave.
+INFEASIBLE, which is its proof. When the objective is a target, the pairs go in the order
+of the best value their surrogate can give (its MIP encoding's bounds), most promising
+first, and a pair whose best cannot beat the incumbent is not solved at all (BOUNDED). Up
+to `jobs` pairs run at once, each starting with the incumbent of its start. The answer is
+the best pair's, OPTIMAL when every pair was settled (optimal, unable to beat the
+incumbent, or bounded), and comes with what each pair gave, in the manifest's order.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from dataclasses import dataclass
 
 from hadac import runtime
 from hadac.builddir import BuildDir
-from hadac.query import Limit, Query
+from hadac.query import Limit, Objective, Query
 from hadac.solve import Point, run
 
 
@@ -30,7 +33,9 @@ class PairOutcome:
 
     algorithm: str
     hardware: str
-    status: str  # OPTIMAL, FEASIBLE, INFEASIBLE (nothing beats the bound), UNKNOWN
+    # OPTIMAL, FEASIBLE, INFEASIBLE (nothing beats the bound), BOUNDED (its surrogate's
+    # best cannot beat the bound: not solved), UNKNOWN
+    status: str
     bound: float | None  # the incumbent it had to beat, None when there was none yet
     objective: float | None
     seconds: float
@@ -59,8 +64,16 @@ def solve_by_pair(
     solved: list[float] = []
 
     def one(index: int) -> None:
+        pair = build.manifest.pairs[index - 1]
         with lock:
             bound = best["value"]
+        hope = _best_possible(build, objective, pair.algorithm, pair.hardware)
+        if bound is not None and hope is not None and not better(hope, bound):
+            with lock:
+                outcomes[index] = PairOutcome(
+                    pair.algorithm, pair.hardware, "BOUNDED", bound, None, 0.0
+                )
+            return
         limits = query.limits
         if bound is not None:
             op = "<=" if objective.sense == "minimize" else ">="
@@ -70,7 +83,6 @@ def solve_by_pair(
         started = time.perf_counter()
         result, point = run(build, restricted, solver, time_limit, verified=query)
         value = point.quantities[objective.quantity] if point is not None else None
-        pair = build.manifest.pairs[index - 1]
         with lock:
             flattened.append(result.seconds("flatTime") or 0.0)
             solved.append(result.seconds("solveTime") or 0.0)
@@ -86,7 +98,7 @@ def solve_by_pair(
             )
 
     with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="hadac-pair") as pool:
-        waiting = [index for index, _ in pairs]
+        waiting = _most_promising_first(build, objective, [index for index, _ in pairs])
         running: set[Future] = set()
         while waiting or running:
             while waiting and len(running) < jobs:
@@ -96,7 +108,7 @@ def solve_by_pair(
                 future.result()  # a solver's error is the answer's error
     ordered = [outcomes[index] for index, _ in pairs]
     result = best["result"] or runtime.SolveResult("UNKNOWN")
-    proven = all(o.status in ("OPTIMAL", "INFEASIBLE") for o in ordered)
+    proven = all(o.status in ("OPTIMAL", "INFEASIBLE", "BOUNDED") for o in ordered)
     if best["point"] is None:
         status = "INFEASIBLE" if proven else "UNKNOWN"
     else:
@@ -104,3 +116,31 @@ def solve_by_pair(
     statistics = {"flatTime": sum(flattened), "solveTime": sum(solved)}
     combined = runtime.SolveResult(status, dict(result.values), statistics)
     return combined, best["point"], ordered
+
+
+def _best_possible(
+    build: BuildDir, objective: Objective, algorithm: str, hardware: str
+) -> float | None:
+    """The best value the objective can take on a pair when it is a target: its surrogate's
+    lower bound to minimise, upper to maximise; None when unknown (a let or an expression,
+    or a build that kept no bounds)."""
+    if objective.quantity not in {t.name for t in build.manifest.targets}:
+        return None
+    bounds = build.manifest.surrogate(algorithm, hardware, objective.quantity).bounds
+    if bounds is None:
+        return None
+    return bounds[0] if objective.sense == "minimize" else bounds[1]
+
+
+def _most_promising_first(build: BuildDir, objective: Objective, pairs: list[int]) -> list[int]:
+    """The pairs by their best possible objective, best first; those without one last, in
+    the manifest's order."""
+
+    def key(index: int) -> tuple:
+        pair = build.manifest.pairs[index - 1]
+        hope = _best_possible(build, objective, pair.algorithm, pair.hardware)
+        if hope is None:
+            return (1, 0.0, index)
+        return (0, hope if objective.sense == "minimize" else -hope, index)
+
+    return sorted(pairs, key=key)

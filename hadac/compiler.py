@@ -256,6 +256,7 @@ def _manifest(
                 target.line,
                 predictor=predictor,
                 shared=problem.shared_data(algorithm, target.name) is not None,
+                bounds=encoding.get("bounds"),
             )
         )
     ranges = encoded.tables and _pair_ranges(encoded.tables["pair"])

@@ -238,6 +238,8 @@ class SurrogateRecord:
     predictor: PredictorRecord | None = None  # None when its kind has none for the estimator
     # fitted once on the algorithm's hardware-independent data: the same model on every pair
     shared: bool = False
+    # the least and greatest value its MIP encoding lets it take (None in an enumerated build)
+    bounds: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)

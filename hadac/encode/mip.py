@@ -276,7 +276,7 @@ def context(
                     "model": models[(pair.algorithm, pair.hardware, target.name)],
                 }
             )
-            entries.append({"encoding": encoding, "size": enc["size"]})
+            entries.append({"encoding": encoding, "size": enc["size"], "bounds": (low, high)})
             t = targets[target.name]
             t["terms"].append(enc["g"])
             t["low"], t["high"] = min(t["low"], low), max(t["high"], high)
