@@ -18,7 +18,7 @@ import dataclasses
 import os
 import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from hadac import runtime
@@ -49,6 +49,15 @@ def default_jobs() -> int:
     return max(1, len(os.sched_getaffinity(0)))
 
 
+@dataclass
+class _Incumbent:
+    """The best pair's answer so far."""
+
+    value: float | None = None
+    point: Point | None = None
+    result: runtime.SolveResult | None = None
+
+
 def solve_by_pair(
     build: BuildDir, query: Query, solver: str, time_limit: float | None, jobs: int
 ) -> tuple[runtime.SolveResult, Point | None, list[PairOutcome]]:
@@ -56,17 +65,16 @@ def solve_by_pair(
     objective = query.objective
     assert objective is not None and not build.enumerated
     better = (lambda a, b: a < b) if objective.sense == "minimize" else (lambda a, b: a > b)
-    pairs = list(enumerate(build.manifest.pairs, start=1))
     lock = threading.Lock()
-    best: dict[str, object] = {"value": None, "point": None, "result": None}
+    best = _Incumbent()
     outcomes: dict[int, PairOutcome] = {}
-    flattened: list[float] = []
-    solved: list[float] = []
+    results: list[runtime.SolveResult] = []
 
     def one(index: int) -> None:
+        """Pair `index`, bounded by the incumbent when it starts."""
         pair = build.manifest.pairs[index - 1]
         with lock:
-            bound = best["value"]
+            bound = best.value
         hope = _best_possible(build, objective, pair.algorithm, pair.hardware)
         if bound is not None and hope is not None and not better(hope, bound):
             with lock:
@@ -83,39 +91,31 @@ def solve_by_pair(
         started = time.perf_counter()
         result, point = run(build, restricted, solver, time_limit, verified=query)
         value = point.quantities[objective.quantity] if point is not None else None
+        seconds = time.perf_counter() - started
         with lock:
-            flattened.append(result.seconds("flatTime") or 0.0)
-            solved.append(result.seconds("solveTime") or 0.0)
-            if value is not None and (best["value"] is None or better(value, best["value"])):
-                best.update(value=value, point=point, result=result)
+            results.append(result)
+            if value is not None and (best.value is None or better(value, best.value)):
+                best.value, best.point, best.result = value, point, result
             outcomes[index] = PairOutcome(
-                pair.algorithm,
-                pair.hardware,
-                result.status,
-                bound,
-                value,
-                time.perf_counter() - started,
+                pair.algorithm, pair.hardware, result.status, bound, value, seconds
             )
 
+    indices = range(1, len(build.manifest.pairs) + 1)
+    # The pool starts the pairs in this order, `jobs` at a time; each reads the incumbent
+    # when it starts. A solver's error is the answer's error.
     with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="hadac-pair") as pool:
-        waiting = _most_promising_first(build, objective, [index for index, _ in pairs])
-        running: set[Future] = set()
-        while waiting or running:
-            while waiting and len(running) < jobs:
-                running.add(pool.submit(one, waiting.pop(0)))
-            done, running = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                future.result()  # a solver's error is the answer's error
-    ordered = [outcomes[index] for index, _ in pairs]
-    result = best["result"] or runtime.SolveResult("UNKNOWN")
+        list(pool.map(one, _most_promising_first(build, objective, list(indices))))
+    ordered = [outcomes[index] for index in indices]
     proven = all(o.status in ("OPTIMAL", "INFEASIBLE", "BOUNDED") for o in ordered)
-    if best["point"] is None:
+    if best.point is None:
         status = "INFEASIBLE" if proven else "UNKNOWN"
     else:
         status = "OPTIMAL" if proven else "FEASIBLE"
-    statistics = {"flatTime": sum(flattened), "solveTime": sum(solved)}
-    combined = runtime.SolveResult(status, dict(result.values), statistics)
-    return combined, best["point"], ordered
+    statistics = {
+        key: sum(r.seconds(key) or 0.0 for r in results) for key in ("flatTime", "solveTime")
+    }
+    values = dict(best.result.values) if best.result is not None else {}
+    return runtime.SolveResult(status, values, statistics), best.point, ordered
 
 
 def _best_possible(

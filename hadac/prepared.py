@@ -25,8 +25,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import minizinc
-
 import hadac.solvers as solver_table
 from hadac import runtime
 from hadac.builddir import BuildDir
@@ -76,8 +74,8 @@ def _flatzinc_solver(solver: str) -> tuple[runtime.SolverInfo, Path] | None:
     info = runtime.solver_info(solver)
     if info.where != "native":
         return None
-    backend = minizinc.Solver.lookup(info.solver_id, driver=runtime._driver(info.driver))
-    executable = Path(backend.executable) if backend.executable else None
+    found = runtime.backend(info).executable
+    executable = Path(found) if found else None
     if executable is None or not executable.is_file() or not os.access(executable, os.X_OK):
         return None
     return info, executable

@@ -127,6 +127,11 @@ def solvers() -> tuple[SolverInfo, ...]:
     return tuple(_find(name) for name in solver_table.names())
 
 
+def backend(info: SolverInfo) -> minizinc.Solver:
+    """The `minizinc` package's solver of an available hadac solver, on its driver."""
+    return minizinc.Solver.lookup(info.solver_id, driver=_driver(info.driver))
+
+
 def solver_info(name: str) -> SolverInfo:
     solver_table.get(name)  # an unknown name is an error that lists the known ones
     info = _find(name)
@@ -194,7 +199,7 @@ def solve(
         model.add_file(path, parse_data=False)
     if model_text is not None:
         model.add_string(model_text)
-    backend = minizinc.Solver.lookup(info.solver_id, driver=driver)
+    chosen = backend(info)
     best = SolveResult("UNKNOWN")
 
     async def run() -> None:
@@ -216,7 +221,7 @@ def solve(
         warnings.simplefilter("ignore")  # e.g. Debian's Gecode library notice
         try:
             # MiniZinc reads the model here already: its errors are the solve's errors.
-            instance = minizinc.Instance(backend, model, driver=driver)
+            instance = minizinc.Instance(chosen, model, driver=driver)
             asyncio.run(_bounded(run(), time_limit))
         except TimeoutError:
             best.status = "FEASIBLE" if best.values else "UNKNOWN"

@@ -263,8 +263,18 @@ class _Proven:
             while len(self._results) > self.size:
                 self._results.popitem(last=False)
 
+    def clear(self) -> None:
+        with self._lock:
+            self._results.clear()
+
 
 _PROVEN = _Proven()
+
+
+def forget_proven() -> None:
+    """Drop the proven results kept so far: the next solve of each query runs the solver
+    (benchmarks of the solve itself)."""
+    _PROVEN.clear()
 
 
 def _solved(

@@ -14,7 +14,7 @@ from hadac import runtime
 from hadac import solvers as solver_table
 from hadac.builddir import BuildDir
 from hadac.compiler import compile_spec
-from hadac.solve import solve_build
+from hadac.solve import forget_proven, solve_build
 
 OPTIMUM = 1.268945775619698e-05  # kg, the fitted trees' optimum, by enumeration
 
@@ -31,6 +31,8 @@ def test_compile(benchmark, contract_spec, tmp_path):
 def test_solve(benchmark, contract_spec, tmp_path, solver):
     info = runtime.solver_info(solver)
     build = BuildDir(compile_spec(contract_spec, tmp_path / "energy").directory)
-    answer = benchmark.pedantic(lambda: solve_build(build, solver), rounds=5, warmup_rounds=1)
+    answer = benchmark.pedantic(
+        lambda: solve_build(build, solver), setup=forget_proven, rounds=5, warmup_rounds=1
+    )
     benchmark.extra_info.update({"solver": solver, "where": info.where, "version": info.version})
     assert answer.objective == pytest.approx(OPTIMUM, rel=1e-9)
