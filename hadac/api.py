@@ -182,11 +182,12 @@ class Study:
         ]
 
     def solver(self, name: str | None = None) -> str:
-        """The solver a solve uses: `name`, else the spec's, else hadac's default; refused
+        """The solver a solve uses: `name`, else the spec's, else hadac's default for the
+        build (`solvers.default_for`); refused
         when it is unknown or does not take this build's model."""
         from hadac.solve import check_solver
 
-        chosen = name or self.manifest.solver or solver_table.DEFAULT
+        chosen = name or self.manifest.solver or solver_table.default_for(self.manifest)
         solver_table.get(chosen)
         check_solver(self.build, chosen)
         return chosen

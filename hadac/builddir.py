@@ -51,6 +51,8 @@ MODEL_FILE, DATA_FILE, TABLES_FILE, MANIFEST_FILE = (
     "tables.npz",
     "manifest.json",
 )
+# A MIP build's model for CP solvers: the model, its two solve items, its data.
+CP_FILES = ("cp.mzn", "cp-best.mzn", "cp-candidates.mzn", "cp.dzn")
 
 
 def sha256(path: Path) -> str:
@@ -193,6 +195,8 @@ class BuildDir:
         files = [(MODEL_FILE, model.sha256), (DATA_FILE, model.data_sha256)]
         if model.tables is not None:
             files.append((model.tables, model.tables_sha256))
+        if model.cp is not None:
+            files += [(name, model.cp.sha256.get(name, "")) for name in model.cp.files]
         files += [(s.model, s.model_sha256) for s in self.manifest.surrogates]
         files += [
             (s.predictor.file, s.predictor.sha256)

@@ -456,6 +456,11 @@ def _print_answer(answer) -> None:
             ),
             style="dim",
         )
+    if answer.candidates is not None:
+        out.print(
+            f"  [dim]CP model in fixed point: {answer.candidates} configuration"
+            f"{'s' if answer.candidates != 1 else ''} within its rounding decided by predict[/]"
+        )
     t = answer.timings
     parts = [f"{k} {v:.2f} s" for k, v in t.items() if v is not None]
     out.print(f"[dim]verified against the fitted models; {', '.join(parts)}[/]")

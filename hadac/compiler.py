@@ -28,6 +28,7 @@ import sklearn
 
 from hadac import __version__, carbon, fit, jsondata, predictors
 from hadac.builddir import (
+    CP_FILES,
     DATA_FILE,
     MANIFEST_FILE,
     MODEL_FILE,
@@ -38,11 +39,13 @@ from hadac.builddir import (
     write_npz,
 )
 from hadac.checks import load
+from hadac.encode import cp as cp_encoding
 from hadac.encode import names
 from hadac.encode.model import Encoded, encode
 from hadac.errors import Diagnostic, HadacError, Reporter
 from hadac.manifest import (
     FORMAT_VERSION,
+    CpRecord,
     DataRecord,
     HardwareRecord,
     Holdout,
@@ -216,7 +219,7 @@ def compile_problem(
     started = time.perf_counter() if started is None else started
     fitted = fit_all(problem, reporter)
     models = {key: model_file_name(key[0], model_hardware(problem, *key), key[2]) for key in fitted}
-    encoded = encode(problem, fitted, models, DATA_FILE)
+    encoded = encode(problem, fitted, models, DATA_FILE, CP_FILES[3])
     proofs = prove_all(problem, fitted, models)
     directory = Path(out) if out is not None else default_directory(problem)
     manifest = _manifest(problem, encoded, fitted, models, proofs, reporter.warnings, directory)
@@ -283,6 +286,8 @@ def _manifest(
             encoded.shape,
             encoded.configurations,
             TABLES_FILE if encoded.tables is not None else None,
+            cp=_cp_record(encoded),
+            cp_refused=encoded.cp.reason if encoded.cp is not None else None,
         ),
         hardware=tuple(
             HardwareRecord(h.name, h.numbers, h.line, *carbon.place(h)) for h in problem.hardware
@@ -326,6 +331,13 @@ def _manifest(
         surrogates=tuple(surrogates),
         warnings=tuple(d.format() for d in warnings_),
     )
+
+
+def _cp_record(encoded: Encoded) -> CpRecord | None:
+    if encoded.cp is None or encoded.cp.model is None:
+        return None
+    model = encoded.cp.model
+    return CpRecord(*CP_FILES, model.trees, model.quantities, model.domains)
 
 
 def _data_record(spec, algorithm: str, hardware: str | None, path: Path, rows: int) -> DataRecord:
@@ -382,6 +394,13 @@ def _write_and_swap(
         (staging / DATA_FILE).write_text(jsondata.dumps(encoded.data))
         if encoded.tables is not None:
             write_npz(staging / TABLES_FILE, encoded.tables)
+        cp = manifest.model.cp
+        if cp is not None:
+            model = encoded.cp.model
+            texts = (model.model, model.best, model.candidates, cp_encoding.dzn(model.data))
+            for name, text in zip(cp.files, texts, strict=True):
+                (staging / name).write_text(text)
+            cp = dataclasses.replace(cp, sha256={n: sha256(staging / n) for n in cp.files})
         (staging / "models").mkdir()
         for key, name in sorted(models.items()):
             joblib.dump(fitted[key].estimator, staging / "models" / name)
@@ -393,6 +412,7 @@ def _write_and_swap(
             sha256=sha256(staging / MODEL_FILE),
             data_sha256=sha256(staging / DATA_FILE),
             tables_sha256=sha256(staging / TABLES_FILE) if encoded.tables is not None else None,
+            cp=cp,
         )
         surrogates = tuple(
             dataclasses.replace(

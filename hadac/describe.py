@@ -224,8 +224,8 @@ def describe(build: BuildDir, source: str) -> Description:
         ),
         dict(manifest.attribute_units),
         manifest.carbon.location,
-        manifest.solver or solver_table.DEFAULT,
-        _solvers(manifest.model.shape),
+        manifest.solver or solver_table.default_for(manifest),
+        _solvers(manifest.model.shape, manifest.model.cp is not None),
     )
 
 
@@ -239,12 +239,13 @@ def _param(param: ast.Param) -> ParamInfo:
     return ParamInfo(param.name, param.type, domain.low, domain.high)
 
 
-def _solvers(shape: str) -> tuple[SolverInfo, ...]:
-    """The solvers that take a model of this shape: every one for an enumerated model, the
-    MIP ones for a MIP model."""
+def _solvers(shape: str, cp: bool) -> tuple[SolverInfo, ...]:
+    """The solvers that take a build: every one for an enumerated model or a MIP model with
+    a CP model, else the MIP ones."""
     from hadac import runtime
 
-    fitting = solver_table.names() if shape == "enumerated" else solver_table.of_family("MIP")
+    every = shape == "enumerated" or cp
+    fitting = solver_table.names() if every else solver_table.of_family("MIP")
     found = {info.name: info for info in runtime.solvers()}
     return tuple(
         SolverInfo(name, solver_table.family(name), found[name].available, found[name].where)

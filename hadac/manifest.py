@@ -49,6 +49,39 @@ class Versions:
 
 
 @dataclass(frozen=True)
+class CpQuantity:
+    """A quantity in the CP model's fixed point: `low <= scale * value <= high` on every
+    configuration, and the least `low` and greatest `high` each pair can reach."""
+
+    name: str
+    scale: float
+    pair_low: tuple[int, ...]
+    pair_high: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class CpRecord:
+    """The CP model of a MIP build (`hadac.encode.cp`): the model, its two solve items
+    (the best relaxed objective; every configuration under a cut) and its data."""
+
+    file: str
+    best: str
+    candidates: str
+    data: str
+    trees: int
+    quantities: tuple[CpQuantity, ...]
+    domains: dict[str, tuple[tuple[float, ...], ...]]  # per algorithm, each param's values
+    sha256: dict[str, str] = field(default_factory=dict)  # by file name
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        return (self.file, self.best, self.candidates, self.data)
+
+    def quantity(self, name: str) -> CpQuantity:
+        return next(q for q in self.quantities if q.name == name)
+
+
+@dataclass(frozen=True)
 class ModelRecord:
     """The fixed MiniZinc program and the files it reads."""
 
@@ -60,6 +93,8 @@ class ModelRecord:
     sha256: str = ""
     data_sha256: str = ""
     tables_sha256: str | None = None
+    cp: CpRecord | None = None  # a MIP build's model for CP solvers, when it has one
+    cp_refused: str | None = None  # otherwise why CP solvers cannot take a MIP build
 
 
 @dataclass(frozen=True)

@@ -155,20 +155,9 @@ def solve(
         command = [str(prepared.executable), "-a", "-s"]
         if time_limit:
             command += ["-time", str(max(1, round(time_limit * 1000)))]
-        process = subprocess.Popen(
-            [*command, str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        out, err, returncode, best.interrupted = runtime.communicate(
+            [*command, str(path)], time_limit
         )
-        try:
-            out, err = process.communicate(
-                timeout=None if time_limit is None else time_limit * 1.1 + 5.0
-            )
-        except KeyboardInterrupt:
-            best.interrupted = True
-            process.kill()
-            out, err = process.communicate()
-        except subprocess.TimeoutExpired:
-            process.kill()
-            out, err = process.communicate()
     values: dict[str, object] = {}
     for line in out.splitlines():
         if m := _ASSIGNED.match(line):
@@ -181,9 +170,9 @@ def solve(
             best.status = "INFEASIBLE"
         elif m := _STATISTIC.match(line):
             best.statistics[m[1]] = _number(m[2])
-    failed = process.returncode != 0 or "=====ERROR=====" in out
+    failed = returncode != 0 or "=====ERROR=====" in out
     if failed and not best.interrupted and best.status == "UNKNOWN":
-        message = err.strip() or f"exit status {process.returncode}"
+        message = err.strip() or f"exit status {returncode}"
         raise HadacError(f"{prepared.executable.name} failed: {message}")
     return best
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import subprocess
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -175,6 +176,26 @@ async def _bounded(solving, time_limit: float | None) -> None:
         await solving
     else:
         await asyncio.wait_for(solving, timeout=time_limit * 1.1 + 5.0)
+
+
+def communicate(command: list[str], time_limit: float | None) -> tuple[str, str, int, bool]:
+    """Run a solver's command to its end, killing it well past the time limit (as
+    `_bounded` does) or at Ctrl-C: its output, error output, exit status, and whether
+    Ctrl-C stopped it."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    interrupted = False
+    try:
+        out, err = process.communicate(
+            timeout=None if time_limit is None else time_limit * 1.1 + 5.0
+        )
+    except KeyboardInterrupt:
+        interrupted = True
+        process.kill()
+        out, err = process.communicate()
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, err = process.communicate()
+    return out, err, process.returncode, interrupted
 
 
 def solve(

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hadac import instance, jsondata, prepared, runtime, solvers
+from hadac import cpsolve, instance, jsondata, prepared, runtime, solvers
 from hadac.builddir import BuildDir, Decoded
 from hadac.errors import HadacError
 from hadac.numbers import plain, shown
@@ -161,6 +161,7 @@ class Answer:
     explanations: list[str] = field(default_factory=list)
     interrupted: bool = False
     pairs: list = field(default_factory=list)  # each pair's outcome, when solved pair by pair
+    candidates: int | None = None  # CP model: configurations its exact last step decided
 
     @property
     def objective_text(self) -> str | None:
@@ -208,17 +209,25 @@ class Answer:
             "timings": self.timings,
             "explanations": self.explanations,
             "interrupted": self.interrupted,
+            "candidates": self.candidates,
         } | ({"pairs": [o.to_json() for o in self.pairs]} if self.pairs else {})
 
 
 def check_solver(build: BuildDir, solver: str) -> None:
-    """A CP solver cannot take a MIP model: said before anything runs."""
-    if build.manifest.model.shape == "mip" and solvers.family(solver) == "CP":
+    """A CP solver takes a MIP build only through its CP model: said before anything runs."""
+    model = build.manifest.model
+    if _by_cp(build, solver) and model.cp is None:
         raise HadacError(
-            f"{solver} is a CP solver and this model encodes the surrogates' structure with"
-            " continuous variables, which CP solvers do not handle reliably; use cbc or highs"
-            " (or give every param a finite domain, so that hadac enumerates)"
+            f"{solver} is a CP solver and this build has no CP model ({model.cp_refused}):"
+            " CP solvers take a MIP build when every param is finite, no algorithm reads"
+            " instance inputs and every surrogate is a tree, forest, boosted trees or a table;"
+            " use cbc or highs"
         )
+
+
+def _by_cp(build: BuildDir, solver: str) -> bool:
+    """Whether a solve goes through the CP model (`hadac.cpsolve`)."""
+    return not build.enumerated and solvers.family(solver) == "CP"
 
 
 def run(
@@ -232,7 +241,10 @@ def run(
     against the limits of `verified` (by default the query's own), both at the query's
     inputs."""
     build = build.at(query.input_values())
-    result = _solved(build, solver, instance.data(build, query), time_limit)
+    if _by_cp(build, solver):
+        result = cpsolve.solve(build, query, solver, time_limit)
+    else:
+        result = _solved(build, solver, instance.data(build, query), time_limit)
     if query.objective is None and result.status == "OPTIMAL":
         result.status = "FEASIBLE"  # nothing to optimise: a configuration that meets the bounds
     if not result.values:
@@ -321,7 +333,8 @@ def solve_build(
     info = runtime.solver_info(solver)
     started = time.perf_counter()
     pairs = []
-    if by_pair is not None and not build.enumerated and query.objective is not None:
+    by_mip = not build.enumerated and solvers.family(solver) == "MIP"
+    if by_pair is not None and by_mip and query.objective is not None:
         from hadac.bypair import solve_by_pair
 
         result, point, pairs = solve_by_pair(build, query, solver, time_limit, by_pair)
@@ -347,6 +360,7 @@ def solve_build(
         objective_unit,
         interrupted=result.interrupted,
         pairs=pairs,
+        candidates=result.statistics.get("candidates"),
     )
     if point is not None:
         answer.constraints = verify(build, query, point)

@@ -2,16 +2,19 @@
 all read, so that adding or renaming a solver is one edit here.
 
 A solver's family decides which model shapes it takes: MIP solvers take both the enumerated
-and the MIP model, CP solvers only the enumerated one (the MIP model needs float variables
-with linear constraints over them).
+and the MIP model, CP solvers the enumerated one and a MIP build's CP model, where it has
+one (the MIP model itself needs float variables with linear constraints over them).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from hadac.errors import HadacError
+
+if TYPE_CHECKING:
+    from hadac.manifest import Manifest
 
 Family = Literal["MIP", "CP"]
 
@@ -56,6 +59,24 @@ SOLVERS: tuple[Solver, ...] = (
 )
 
 DEFAULT: str = next(s.name for s in SOLVERS if s.default)
+# The solver of a MIP build with a CP model (`hadac.encode.cp`) whose spec names none, where
+# it runs natively. Measured (docs/performance.md, "CP solvers on MIP builds"): Gecode proves
+# the optimum in 1 to 3 s where COIN-BC takes 5 s to many minutes, and where neither proves
+# one in two minutes (boosted trees of depth 10 on 3 to 7 params) Gecode has found a
+# configuration and COIN-BC none.
+CP_DEFAULT: str = "gecode"
+
+
+def default_for(manifest: Manifest) -> str:
+    """The solver of a build whose spec names none: `CP_DEFAULT` on a MIP build with a CP
+    model where it runs natively, else `DEFAULT`."""
+    if manifest.model.shape == "mip" and manifest.model.cp is not None:
+        from hadac import runtime
+
+        found = {info.name: info for info in runtime.solvers()}
+        if found[CP_DEFAULT].where == "native":
+            return CP_DEFAULT
+    return DEFAULT
 
 
 def names() -> tuple[str, ...]:

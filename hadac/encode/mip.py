@@ -61,6 +61,15 @@ def encoding_for(problem: Problem, target, algorithm: AlgorithmInfo) -> str:
     return wanted
 
 
+def encodings_of(problem: Problem) -> dict[tuple[str, str], str]:
+    """The encoding of each (algorithm, target)'s surrogates."""
+    return {
+        (algorithm.name, target.name): encoding_for(problem, target, algorithm)
+        for algorithm in problem.algorithms
+        for target in problem.targets
+    }
+
+
 def _domain(p) -> str:
     if p.labels is not None:
         return "{" + ", ".join(f'"{label}"' for label in p.labels) + "}"
@@ -221,11 +230,7 @@ def context(
         params_array = "[" + ", ".join(inputs_of) + "]"
         inputs[algorithm.name] = params_array
 
-    encodings = {
-        (algorithm.name, target.name): encoding_for(problem, target, algorithm)
-        for algorithm in problem.algorithms
-        for target in problem.targets
-    }
+    encodings = encodings_of(problem)
     shared, splits, split_data = _shared_splits(problem, fitted, encodings, inputs)
     data.update(split_data)
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from hadac import conformal
-from hadac.encode import names
+from hadac.encode import cp, mip, names
+from hadac.encode.cp import CpOffer
 from hadac.encode.quantities import Definition, definitions, quantity_of
 from hadac.encode.render import render, render_mip
 from hadac.encode.tables import build_tables
@@ -33,6 +34,7 @@ class Encoded:
     objective: ObjectiveRecord | None
     configurations: int | None
     tables: dict[str, np.ndarray] | None = None  # enumerated: values per configuration
+    cp: CpOffer | None = None  # mip: its CP model, or why it has none
 
 
 def shape_for(problem: Problem) -> str:
@@ -50,11 +52,15 @@ def shape_for(problem: Problem) -> str:
     )
 
 
-def encode(problem: Problem, fitted: dict, models: dict, data_file: str) -> Encoded:
+def encode(
+    problem: Problem, fitted: dict, models: dict, data_file: str, cp_data_file: str
+) -> Encoded:
+    """The model of the shape `shape_for` picks; a MIP model comes with its CP model
+    (reading `cp_data_file`) where CP solvers can take the build."""
     wanted = definitions(problem)
     if shape_for(problem) == "enumerated":
         return _enumerated(problem, fitted, models, data_file, wanted)
-    return _mip(problem, fitted, models, data_file, wanted)
+    return _mip(problem, fitted, models, data_file, wanted, cp_data_file)
 
 
 def _statements(problem: Problem, fitted: dict, wanted: list[Definition]):
@@ -149,7 +155,7 @@ def _enumerated(problem, fitted, models, data_file, wanted) -> Encoded:
     )
 
 
-def _mip(problem, fitted, models, data_file, wanted) -> Encoded:
+def _mip(problem, fitted, models, data_file, wanted, cp_data_file) -> Encoded:
     model, data, entries, ctx = render_mip(problem, fitted, data_file, models, wanted)
     quantities = [
         _record(
@@ -161,4 +167,7 @@ def _mip(problem, fitted, models, data_file, wanted) -> Encoded:
         for q in ctx["quantities"]
     ]
     constraints, objective = _statements(problem, fitted, wanted)
-    return Encoded("mip", model, data, entries, quantities, constraints, objective, None)
+    offer = cp.encode(
+        problem, fitted, mip.encodings_of(problem), wanted, ctx["quantities"], cp_data_file
+    )
+    return Encoded("mip", model, data, entries, quantities, constraints, objective, None, cp=offer)

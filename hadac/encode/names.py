@@ -40,6 +40,7 @@ SPLIT_PARAM = "SPLITPARAM"  # MIP model: the param each split variable cuts
 SPLIT_LEFT = "SPLITLEFT"  # MIP model: the largest value on the left of each cut
 SPLIT_RIGHT = "SPLITRIGHT"  # MIP model: the smallest value on the right of each cut
 ONEHOT = "onehot"  # MIP model: a str param's 0/1 per name
+POSITION = "position"  # CP model: the position of a param's value in its domain
 LABELS = "NAMES"  # enumerated model: the enum of a str param's names
 LABEL = "name"  # enumerated model: a member of that enum, a name that is an identifier part
 LABEL_AT = "nameat"  # enumerated model: a member for any other name, by its position
@@ -68,6 +69,7 @@ KINDS = (
     SPLIT_LEFT,
     SPLIT_RIGHT,
     ONEHOT,
+    POSITION,
     LABELS,
     LABEL,
     LABEL_AT,
@@ -138,6 +140,10 @@ def split_right(algorithm_name: str) -> str:
 
 def onehot(algorithm_name: str, param: str) -> str:
     return identifier(ONEHOT, algorithm_name, param)
+
+
+def position_var(algorithm_name: str, param: str) -> str:
+    return identifier(POSITION, algorithm_name, param)
 
 
 def labels(algorithm_name: str, param: str) -> str:

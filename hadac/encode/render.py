@@ -72,6 +72,16 @@ def render_mip(problem: Problem, fitted: dict, data_file: str, models: dict, wan
     return model, data, entries, ctx
 
 
+def render_cp(problem: Problem, data_file: str, **context) -> tuple[str, str, str]:
+    """The CP model's text and its two solve items (`hadac.encode.cp`)."""
+    environment = _environment()
+    return (
+        _render_model("cp/model.mzn.j2", problem, data_file, **context),
+        environment.get_template("cp/best.mzn.j2").render(),
+        environment.get_template("cp/candidates.mzn.j2").render(),
+    )
+
+
 def render_surrogate(ctx: dict) -> str:
     """One surrogate's MIP encoding on its own, as the MIP model includes it."""
     return _environment().get_template("mip/" + ctx["template"]).render(s=ctx)

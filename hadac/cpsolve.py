@@ -1,0 +1,339 @@
+"""Solving a MIP build with a CP solver: its CP model (`hadac.encode.cp`), made exact.
+
+The CP model computes every quantity in fixed point, as two integer sums with
+`low <= scale * value <= high`, and posts the query's bounds and objective on them: the
+sums of a configuration can meet a bound that its true value misses, never the reverse, and
+its relaxed objective (`low`, or `-high` when maximising) never exceeds the true one. So:
+
+1. the CP solver finds the least relaxed objective v over the relaxation (none at all:
+   the query is infeasible, proven);
+2. every configuration whose relaxed objective is at most a cut is listed (once per choice
+   of leaves: predictions are the same anywhere in their boxes) and decided with `predict`;
+3. the cut starts at the true objective of step 1's configuration when it meets every
+   bound, else a little above v, and grows until the best configuration listed is no worse
+   than any configuration beyond the cut can be. That one is the optimum of the fitted
+   models, as on every other path; `SolveResult.candidates` says how many were decided.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from hadac import jsondata, runtime
+from hadac.builddir import BuildDir
+from hadac.encode import names
+from hadac.encode.tables import quantity_values
+from hadac.errors import HadacError
+from hadac.manifest import CpRecord
+from hadac.query import Query
+from hadac.units import from_json
+
+CANDIDATES_LIMIT = 200_000  # configurations decided by `predict` before the solve gives up
+BIG = 2 * 10**9  # beyond every fixed-point sum (`hadac.encode.cp.LIMIT`), within 32 bits
+
+
+@dataclass
+class Candidate:
+    """A configuration the CP solver listed: its pair, its params' positions, and its
+    fixed-point sums."""
+
+    pair: int
+    positions: tuple[int, ...]
+    low: list[int]
+    high: list[int]
+    values: dict[str, float] | None = None  # every quantity, by `predict`, once decided
+
+
+def query_data(build: BuildDir, query: Query) -> dict[str, object]:
+    """The CP model's query data: per quantity and pair, each bound in fixed point (one unit
+    looser than the rounded value, so no rounding can cut a configuration off), the
+    objective, and the pairs in the order the search tries them."""
+    manifest = build.manifest
+    cp = manifest.model.cp
+    if query.pairs is not None:
+        raise HadacError("the CP model is solved whole, not pair by pair")
+    pairs = manifest.pairs
+    out: dict[str, object] = {}
+    for op, use, key in (("<=", "USE_UPPER", "UPPER"), (">=", "USE_LOWER", "LOWER")):
+        out[use], out[key] = [], []
+        for q in cp.quantities:
+            limits = [x for x in query.limits if (x.quantity, x.op) == (q.name, op)]
+            out[use].append(bool(limits))
+            row = []
+            for p in pairs:
+                values = [x.limit(x.margin(p.algorithm, p.hardware)) * q.scale for x in limits]
+                if op == "<=":
+                    row.append(_clip(math.floor(min(values)) + 1) if values else BIG)
+                else:
+                    row.append(_clip(math.ceil(max(values)) - 1) if values else -BIG)
+            out[key].append(row)
+    objective = query.objective
+    order = list(range(1, len(pairs) + 1))
+    if objective is None:
+        out["OBJECTIVE"], out["MAXIMIZE"] = 0, False
+    else:
+        index = [q.name for q in cp.quantities].index(objective.quantity)
+        q = cp.quantities[index]
+        maximize = objective.sense == "maximize"
+        out["OBJECTIVE"], out["MAXIMIZE"] = index + 1, maximize
+        best = [-h for h in q.pair_high] if maximize else list(q.pair_low)
+        order.sort(key=lambda p: best[p - 1])
+    out["PAIR_ORDER"] = order
+    return out
+
+
+def _clip(value: int) -> int:
+    return max(-BIG, min(BIG, value))
+
+
+def solve(
+    build: BuildDir, query: Query, solver: str, time_limit: float | None
+) -> runtime.SolveResult:
+    """The exact answer of the fitted models to `query`, found with the CP model."""
+    cp = build.manifest.model.cp
+    started = time.perf_counter()
+    files = [build.directory / name for name in cp.files]
+    model, best_item, candidates_item, data = files
+    statistics = {"flatTime": 0.0, "solveTime": 0.0}
+    info = runtime.solver_info(solver)
+
+    def left() -> float | None:
+        return (
+            None if time_limit is None else max(1.0, time_limit - (time.perf_counter() - started))
+        )
+
+    with tempfile.TemporaryDirectory(prefix="hadac-cp-") as folder:
+        query_path = Path(folder) / "query.json"
+        extra = query_data(build, query)
+        query_path.write_text(jsondata.dumps(extra))
+        first = _minizinc(info, [model, best_item, data, query_path], left())
+        _add(statistics, first)
+        if first.status == "INFEASIBLE" or not first.values:
+            return runtime.SolveResult(first.status, {}, statistics, first.interrupted)
+        proven, interrupted = first.status == "OPTIMAL", first.interrupted
+        relaxed = int(first.values["objective"])
+        decider = _Decider(build, query, cp)
+        found = decider.decide([_candidate(build, first.values)])
+        # without a true objective in hand, the true optimum may lie one unit per tree and
+        # the constant's two above the relaxed one
+        cut = _cut(decider, found) if found is not None else relaxed + cp.trees + 3
+        while True:
+            if not proven or (query.objective is None and found is not None):
+                break  # out of time, or any configuration that meets the bounds will do
+            path = Path(folder) / "cut.json"
+            path.write_text(jsondata.dumps({"CUT": int(_clip(cut))}))
+            files = [model, candidates_item, data, query_path, path]
+            result = _minizinc(info, files, left(), listing=CANDIDATES_LIMIT + 1)
+            if len(result.solutions) > CANDIDATES_LIMIT:
+                raise HadacError(
+                    f"more than {CANDIDATES_LIMIT} configurations lie within the CP model's"
+                    " rounding of the optimum; solve this build with cbc or highs"
+                )
+            listed = [_candidate(build, values) for values in result.solutions]
+            _add(statistics, result)
+            interrupted = result.interrupted
+            complete = result.status in ("OPTIMAL", "INFEASIBLE") and not interrupted
+            proven = complete
+            found = decider.decide(listed) or found
+            if not complete or cut >= BIG or query.objective is None:
+                break
+            if found is not None and decider.objective(found) <= cut + 1:
+                break  # beyond the cut, every relaxed objective is at least cut + 1
+            cut = _cut(decider, found) if found is not None else relaxed + 8 * (cut - relaxed + 1)
+            if cut >= BIG // 2:
+                cut = BIG
+    statistics["candidates"] = decider.count
+    if found is None:
+        status = "INFEASIBLE" if proven else "UNKNOWN"
+        return runtime.SolveResult(status, {}, statistics, interrupted)
+    status = "OPTIMAL" if proven else "FEASIBLE"
+    return runtime.SolveResult(status, decider.values(found), statistics, interrupted)
+
+
+@dataclass
+class _Run:
+    """What one MiniZinc run of the CP model said."""
+
+    status: str  # OPTIMAL (every solution listed, or the best proven), INFEASIBLE, ...
+    solutions: list[dict]
+    statistics: dict[str, float]
+    interrupted: bool = False
+
+    @property
+    def values(self) -> dict:
+        return self.solutions[-1] if self.solutions else {}
+
+
+def _minizinc(
+    info: runtime.SolverInfo, files: list[Path], time_limit: float | None, listing: int = 0
+) -> _Run:
+    """One run of MiniZinc's command line on the CP model: its last solution, or with
+    `listing` up to that many solutions of a satisfaction model.
+
+    The command line rather than the `minizinc` package: the package first asks MiniZinc
+    for the model's interface, which reads the whole data again (a quarter of a second for
+    the 400 trees of a forest of 100 on two pairs).
+    """
+    command = [str(info.driver), "--solver", info.solver_id, "--output-mode", "json", "-s"]
+    if listing:
+        command += ["-a", "-n", str(listing)]
+    if time_limit is not None:
+        command += ["--time-limit", str(max(1, round(time_limit * 1000)))]
+    run = _Run("UNKNOWN", [], {})
+    out, err, returncode, run.interrupted = runtime.communicate(
+        [*command, *map(str, files)], time_limit
+    )
+    text: list[str] = []
+    for line in out.splitlines():
+        if line == "----------":
+            run.solutions.append(json.loads("".join(text)))
+            run.status, text = "FEASIBLE", []
+        elif line == "==========":
+            run.status = "OPTIMAL"
+        elif line == "=====UNSATISFIABLE=====":
+            run.status = "INFEASIBLE"
+        elif line.startswith("%%%mzn-stat: "):
+            key, _, value = line.removeprefix("%%%mzn-stat: ").partition("=")
+            if key in ("flatTime", "solveTime"):
+                run.statistics[key] = run.statistics.get(key, 0.0) + float(value)
+        elif not line.startswith("%"):
+            text.append(line)
+    if "=====ERROR=====" in out or (returncode != 0 and not run.interrupted):
+        if run.status == "UNKNOWN":
+            message = err.strip() or f"exit status {returncode}"
+            raise HadacError(f"MiniZinc ({info.name}, {info.where}) failed: {message}")
+    return run
+
+
+def _add(statistics: dict, run: _Run) -> None:
+    for key in ("flatTime", "solveTime"):
+        statistics[key] += run.statistics.get(key, 0.0)
+
+
+def _cut(decider: _Decider, found: Candidate) -> int:
+    """A cut that lists every configuration that can beat (or tie) `found`."""
+    return math.floor(decider.objective(found))
+
+
+def _candidate(build: BuildDir, values: dict) -> Candidate:
+    """The pair, positions and sums of one solution of the CP model."""
+    manifest = build.manifest
+    pair = int(values["pair"])
+    algorithm = manifest.pairs[pair - 1].algorithm
+    positions = tuple(
+        int(values[names.position_var(algorithm, p.name)]) for p in manifest.params[algorithm]
+    )
+    return Candidate(pair, positions, list(values["low"]), list(values["high"]))
+
+
+class _Decider:
+    """The true value, by `predict`, of the configurations the CP solver lists: which meet
+    every bound, the best of them, and whether each lies within its fixed-point sums."""
+
+    def __init__(self, build: BuildDir, query: Query, cp: CpRecord):
+        self.build, self.query, self.cp = build, query, cp
+        self.count = 0
+        self.seen: dict[tuple, dict[str, float] | None] = {}
+
+    def quantities(self, candidates: list[Candidate]) -> list[dict[str, float]]:
+        """Every quantity of each candidate, predicted pair by pair."""
+        manifest = self.build.manifest
+        out: list[dict[str, float] | None] = [None] * len(candidates)
+        for index, pair in enumerate(manifest.pairs, start=1):
+            rows = [i for i, c in enumerate(candidates) if c.pair == index]
+            if not rows:
+                continue
+            domains = self.cp.domains[pair.algorithm]
+            grid = np.array(
+                [
+                    [d[k - 1] for d, k in zip(domains, candidates[i].positions, strict=True)]
+                    for i in rows
+                ],
+                dtype=float,
+            ).reshape(len(rows), len(domains))
+            known = {
+                t.name: self.build.predict_rows(pair.algorithm, pair.hardware, grid, t.name)
+                for t in manifest.targets
+            }
+            known |= {
+                k: np.full(len(rows), v)
+                for k, v in self.build.hardware_attributes(pair.hardware).items()
+            }
+            columns = {
+                q.name: quantity_values(from_json(q.expr), known, len(rows))
+                for q in manifest.quantities
+            }
+            for j, i in enumerate(rows):
+                out[i] = {name: float(column[j]) for name, column in columns.items()}
+        return out
+
+    def decide(self, candidates: list[Candidate]) -> Candidate | None:
+        """The best candidate that meets every limit of the query, or None."""
+        fresh = [c for c in candidates if (c.pair, c.positions) not in self.seen]
+        self.count += len(fresh)
+        for c, values in zip(fresh, self.quantities(fresh), strict=True):
+            self._check_sums(c, values)
+            self.seen[(c.pair, c.positions)] = values if self._meets(c, values) else None
+            c.values = values
+        best = None
+        for c in candidates:
+            values = self.seen[(c.pair, c.positions)]
+            if values is None:
+                continue
+            c.values = values
+            if best is None or self._key(c) < self._key(best):
+                best = c
+        return best
+
+    def _meets(self, c: Candidate, values: dict[str, float]) -> bool:
+        pair = self.build.manifest.pairs[c.pair - 1]
+        return all(
+            x.holds(values[x.quantity], x.margin(pair.algorithm, pair.hardware))
+            for x in self.query.limits
+        )
+
+    def _check_sums(self, c: Candidate, values: dict[str, float]) -> None:
+        """The CP model's sums must bound every predicted value: else the model is wrong."""
+        for i, q in enumerate(self.cp.quantities):
+            value = values[q.name] * q.scale
+            if not c.low[i] <= value <= c.high[i]:
+                pair = self.build.manifest.pairs[c.pair - 1]
+                raise HadacError(
+                    f"the CP model's sums of '{q.name}' on {pair.algorithm} on {pair.hardware}"
+                    f" are {c.low[i] / q.scale!r}..{c.high[i] / q.scale!r}, but predict"
+                    f" gives {values[q.name]!r}"
+                )
+
+    def objective(self, c: Candidate) -> float:
+        """The candidate's true objective in the CP model's fixed point (as `objective`)."""
+        objective = self.query.objective
+        if objective is None:
+            return 0.0
+        q = self.cp.quantity(objective.quantity)
+        value = c.values[q.name] * q.scale
+        return -value if objective.sense == "maximize" else value
+
+    def _key(self, c: Candidate) -> tuple:
+        objective = self.query.objective
+        then = 0.0
+        if objective is not None and objective.then is not None:
+            then = c.values[objective.then] * (-1 if objective.sense == "maximize" else 1)
+        return (self.objective(c), then, c.pair, c.positions)
+
+    def values(self, c: Candidate) -> dict:
+        """The candidate as solver values `BuildDir.decode` reads, its quantities predicted."""
+        manifest = self.build.manifest
+        algorithm = manifest.pairs[c.pair - 1].algorithm
+        out: dict = {"pair": c.pair}
+        domains = self.cp.domains[algorithm]
+        for p, d, k in zip(manifest.params[algorithm], domains, c.positions, strict=True):
+            out[p.var] = d[k - 1]
+        out |= {q.var: c.values[q.name] for q in manifest.quantities}
+        return out

@@ -1,0 +1,302 @@
+"""The CP model (Gecode, Chuffed) of a MIP build whose every param is finite.
+
+Each param is the position of its value in its domain. Each tree of a pair's surrogate
+picks one leaf by `element` constraints over its leaves' boxes of positions (leaf 0, a box
+of every position, for a tree of a pair not chosen); a table is one tree of one-point
+leaves. Each quantity is summed from the leaves in fixed point (its own scale, so that no
+sum leaves 32-bit integers), every leaf's share rounded down into one sum and up into
+another, so that `low <= scale * value <= high` on every configuration. Bounds and the
+objective are posted on those sums, which makes the model a relaxation; `hadac.cpsolve`
+makes its answer exact with `predict`.
+
+A build gets this model when every surrogate is a tree ensemble or a table, every param is
+finite and no algorithm reads instance inputs; `CpOffer.reason` says otherwise why not.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from hadac import affine, onehot, surrogates
+from hadac.encode import names
+from hadac.encode.quantities import Definition
+from hadac.encode.render import render_cp
+from hadac.manifest import CpQuantity
+from hadac.problem import AlgorithmInfo, Problem
+from hadac.surrogates.ensemble import TreeEnsemble
+from hadac.surrogates.leaves import leaves
+
+# The largest magnitude of a fixed-point sum: Chuffed (WebAssembly) fails on domains wider
+# than about 3 x 10^8, and Gecode's ints stop at 2^31 - 2.
+LIMIT = 10**7
+
+
+@dataclass
+class Tree:
+    """One tree over positions: per leaf, its box (a (low, high) position per param of
+    the algorithm, from 1) and its value."""
+
+    pair: int  # from 1
+    target: str
+    boxes: list[list[tuple[int, int]]]
+    values: list[float]
+    params: list[int]  # global indices (from 1) of the algorithm's params
+
+
+@dataclass
+class CpModel:
+    """The rendered CP model, its solve items, its fixed data and its quantities' scales."""
+
+    model: str
+    best: str  # the solve item that minimises the relaxed objective
+    candidates: str  # the solve item that lists every configuration under a cut
+    data: dict[str, object]
+    quantities: tuple[CpQuantity, ...]
+    trees: int
+    domains: dict[str, tuple[tuple[float, ...], ...]]  # per algorithm, each param's values
+
+
+@dataclass
+class CpOffer:
+    """A build's CP model, or why CP solvers cannot take the build."""
+
+    model: CpModel | None = None
+    reason: str | None = None
+
+
+def reason_against(problem: Problem, encodings: dict) -> str | None:
+    """Why this build can have no CP model, or None when it can."""
+    for algorithm in problem.algorithms:
+        if algorithm.inputs:
+            return f"'{algorithm.name}' reads instance inputs"
+        for p in algorithm.params:
+            if not p.finite:
+                return f"param {p.name} of '{algorithm.name}' is a continuous range"
+            if p.categorical:
+                return f"param {p.name} of '{algorithm.name}' is a str param"
+    for (algorithm, target), encoding in sorted(encodings.items()):
+        kind = problem.target(target).kind
+        if encoding != "table" and not isinstance(surrogates.kind(kind), TreeEnsemble):
+            return f"'{target}' of '{algorithm}' is a {kind} surrogate (only trees and tables)"
+    return None
+
+
+def _positions(values: tuple[float, ...], low: float, high: float) -> tuple[int, int]:
+    """The first and last position (from 1) of the domain's values within [low, high]."""
+    array = np.asarray(values, dtype=float)
+    return int(np.searchsorted(array, low, "left")) + 1, int(np.searchsorted(array, high, "right"))
+
+
+def _trees(
+    problem: Problem, fitted: dict, encodings: dict, first_param: dict
+) -> tuple[list[Tree], dict[tuple[int, str], float]]:
+    """Every tree of every surrogate, pair-major, as boxes of positions, and the constant
+    each (pair, target) adds to its trees' sum (an ensemble's offset, 0 for a table)."""
+    out, offsets = [], {}
+    for index, pair in enumerate(problem.pairs, start=1):
+        algorithm = problem.algorithm(pair.algorithm)
+        first = first_param[algorithm.name]
+        params = list(range(first, first + len(algorithm.params)))
+        for target in problem.targets:
+            estimator = fitted[(pair.algorithm, pair.hardware, target.name)].estimator
+            if encodings[(algorithm.name, target.name)] == "table":
+                out.append(_table(algorithm, estimator, index, target.name, params))
+                offsets[(index, target.name)] = 0.0
+                continue
+            trees, offset, scale = surrogates.kind(target.kind).ensemble(
+                onehot.unwrap(estimator)[0]
+            )
+            offsets[(index, target.name)] = offset
+            for tree in trees:
+                found = leaves(tree, algorithm.params)
+                boxes = [
+                    [
+                        _positions(p.values, *side)
+                        for p, side in zip(algorithm.params, box, strict=True)
+                    ]
+                    for box, _ in found
+                ]
+                out.append(Tree(index, target.name, boxes, [scale * v for _, v in found], params))
+    return out, offsets
+
+
+def _table(algorithm: AlgorithmInfo, estimator, pair: int, target: str, params: list[int]) -> Tree:
+    grid = algorithm.points()
+    values = [float(v) for v in np.asarray(estimator.predict(onehot.raw(grid, algorithm.labels)))]
+    boxes = []
+    for row in grid:
+        box = []
+        for p, value in zip(algorithm.params, row, strict=True):
+            position = _positions(p.values, value, value)[0]
+            box.append((position, position))
+        boxes.append(box)
+    return Tree(pair, target, boxes, values, params)
+
+
+def encode(
+    problem: Problem,
+    fitted: dict,
+    encodings: dict,
+    wanted: list[Definition],
+    quantities: list,
+    data_file: str,
+) -> CpOffer:
+    """The CP model of a MIP build, or the reason it has none. `quantities` are the MIP
+    model's context entries (in manifest order), `wanted` their definitions."""
+    reason = reason_against(problem, encodings)
+    if reason is not None:
+        return CpOffer(reason=reason)
+    first_param, params = {}, []
+    for algorithm in problem.algorithms:
+        first_param[algorithm.name] = len(params) + 1
+        params += [
+            {
+                "algorithm": algorithm.name,
+                "name": p.name,
+                "var": names.position_var(algorithm.name, p.name),
+                "size": len(p.values),
+                "domain": _domain_text(p.values),
+                "line": p.line,
+            }
+            for p in algorithm.params
+        ]
+    trees, offsets = _trees(problem, fitted, encodings, first_param)
+    data: dict[str, object] = {
+        "N_PAIRS": len(problem.pairs),
+        "N_PARAMS": len(params),
+        "N_TREES": len(trees),
+        "TREE_PAIR": [t.pair for t in trees],
+        "TREE_LEAVES": [len(t.values) for t in trees],
+    }
+    data |= _boxes(trees, [p["size"] for p in params])
+    records, more = _sums(problem, trees, offsets, wanted, quantities)
+    data |= more
+    pairs = [
+        {"index": i, "algorithm": p.algorithm, "hardware": p.hardware, "line": p.line}
+        for i, p in enumerate(problem.pairs, start=1)
+    ]
+    described = [
+        q | {"index": i, "scale": r.scale}
+        for i, (q, r) in enumerate(zip(quantities, records, strict=True), start=1)
+    ]
+    model, best, candidates = render_cp(
+        problem, data_file, pairs=pairs, params=params, quantities=described
+    )
+    domains = {a.name: tuple(tuple(p.values) for p in a.params) for a in problem.algorithms}
+    return CpOffer(
+        CpModel(
+            model,
+            best,
+            candidates,
+            data,
+            tuple(records),
+            len(trees),
+            domains,
+        )
+    )
+
+
+def _boxes(trees: list[Tree], sizes: list[int]) -> dict[str, object]:
+    """One row per (tree, param) whose leaves do not all hold every position: the lowest
+    and highest position of each leaf, leaf 0 (a pair not chosen) holding them all."""
+    rows, low, high = [], [], []
+    for number, tree in enumerate(trees, start=1):
+        for j, param in enumerate(tree.params):
+            size = sizes[param - 1]
+            if all(box[j] == (1, size) for box in tree.boxes):
+                continue
+            rows.append((number, param, len(low) + 1))
+            low += [1, *(box[j][0] for box in tree.boxes)]
+            high += [size, *(box[j][1] for box in tree.boxes)]
+    return {
+        "N_BOXES": len(rows),
+        "BOX_TREE": [r[0] for r in rows],
+        "BOX_PARAM": [r[1] for r in rows],
+        "BOX_START": [r[2] for r in rows],
+        "BOX_LOW": low,
+        "BOX_HIGH": high,
+    }
+
+
+def _sums(
+    problem: Problem, trees: list[Tree], offsets: dict, wanted: list[Definition], quantities: list
+) -> tuple[list[CpQuantity], dict[str, object]]:
+    """Each quantity's fixed-point sums: per pair a constant, per tree that adds to it each
+    leaf's share rounded down (TERM_LOW) and up (TERM_HIGH), leaf 0 adding nothing.
+
+    The constant is rounded one unit further each way, so that the float rounding of
+    `predict` and of the products here can never put a value outside its sums.
+    """
+    targets = {t.name for t in problem.targets}
+    expressions = {d.name: d.expr for d in wanted}
+    records, rows, term_low, term_high, const_low, const_high = [], [], [], [], [], []
+    for qi, q in enumerate(quantities, start=1):
+        forms = [
+            affine.form(expressions[q["name"]], problem.hardware_info(p.hardware).numbers, targets)
+            for p in problem.pairs
+        ]
+        constants = [
+            f.const + sum(c * offsets[(i, t)] for t, c in f.coefs.items())
+            for i, f in enumerate(forms, start=1)
+        ]
+        shares = [
+            (number, [coef * v for v in tree.values])
+            for number, tree in enumerate(trees, start=1)
+            if (coef := forms[tree.pair - 1].coefs.get(tree.target, 0.0)) != 0.0
+        ]
+        magnitude = sum(max(map(abs, s)) for _, s in shares) + max(map(abs, constants))
+        scale = LIMIT / magnitude if magnitude > 0 else 1.0
+        lows = [math.floor(c * scale) - 1 for c in constants]
+        highs = [math.ceil(c * scale) + 1 for c in constants]
+        const_low.append(lows)
+        const_high.append(highs)
+        best, worst = list(lows), list(highs)
+        for number, share in shares:
+            lo = [math.floor(v * scale) for v in share]
+            hi = [math.ceil(v * scale) for v in share]
+            rows.append((qi, number, len(term_low) + 1))
+            term_low += [0, *lo]
+            term_high += [0, *hi]
+            best[trees[number - 1].pair - 1] += min(lo)
+            worst[trees[number - 1].pair - 1] += max(hi)
+        records.append(CpQuantity(q["name"], scale, tuple(best), tuple(worst)))
+    return records, {
+        "N_QUANTITIES": len(quantities),
+        "CONST_LOW": const_low,
+        "CONST_HIGH": const_high,
+        "N_TERMS": len(rows),
+        "TERM_QUANTITY": [r[0] for r in rows],
+        "TERM_TREE": [r[1] for r in rows],
+        "TERM_START": [r[2] for r in rows],
+        "TERM_LOW": term_low,
+        "TERM_HIGH": term_high,
+    }
+
+
+def dzn(data: dict[str, object]) -> str:
+    """The CP model's data as MiniZinc data (`.dzn`), which MiniZinc reads in half the time
+    of the same numbers as JSON: every value an int, a bool, or a list or table of ints."""
+    lines = []
+    for name, value in data.items():
+        if isinstance(value, list) and value and isinstance(value[0], list):
+            cells = ", ".join(str(x) for row in value for x in row)
+            text = f"array2d(1..{len(value)}, 1..{len(value[0])}, [{cells}])"
+        elif isinstance(value, list):
+            text = "[" + ", ".join(str(x) for x in value) + "]"
+        else:
+            text = str(value).lower() if isinstance(value, bool) else str(value)
+        lines.append(f"{name} = {text};\n")
+    return "".join(lines)
+
+
+def _domain_text(values: tuple[float, ...]) -> str:
+    """A param's domain for a comment: `4..52`, `{1, 2, 4}`, `{0.5, 1.0}`."""
+    if all(float(v).is_integer() for v in values):
+        ints = [int(v) for v in values]
+        if ints == list(range(ints[0], ints[-1] + 1)):
+            return f"{ints[0]}..{ints[-1]}"
+        return "{" + ", ".join(map(str, ints)) + "}"
+    return "{" + ", ".join(repr(float(v)) for v in values) + "}"

@@ -1,0 +1,148 @@
+"""CP solvers on MIP builds (the CP model, hadac.encode.cp) against COIN-BC on the MIP model:
+wall time of the whole `hadac solve BUILD --solver S`, median of 3.
+
+Two sets of builds:
+- the scaling case of test_bench_scaling.py (two int params in 1..40 on two machines) with
+  `forest(n_estimators = 100, max_depth = 8)` and `boosted(n_estimators = 50, max_depth = 8)`;
+- transprecision-shaped studies written by scripts/make_transprecision_data.py (2 kernels
+  on 3 platforms, k int params in 4..52, 10,000 rows per file), time, memory and quality
+  by `boosted(n_estimators = 15, max_depth = 10)`: minimise time with quality >= 6,
+  memory <= 200 MB and price * time <= 0.0008 EUR.
+Every solver must prove the same optimum; with 3 and 4 params it must equal enumeration of
+every configuration (numpy `predict` in chunks).
+
+Run with (about 15 minutes):
+    .venv/bin/python -m pytest -n 0 tests/benchmarks/test_bench_cp.py --benchmark-only \
+        --benchmark-json=docs/benchmarks/cp.json
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import REPO
+from test_bench_scaling import _data, _spec
+
+from hadac.builddir import BuildDir
+from hadac.compiler import compile_spec
+
+HADAC = Path(sys.executable).with_name("hadac")
+LIMIT = 120  # seconds per solve
+RESULTS: dict[str, float] = {}
+SCALING = {
+    "forest-100": "forest(n_estimators = 100, max_depth = 8)",
+    "boosted-50": "boosted(n_estimators = 50, max_depth = 8)",
+}
+PARAMS = (3, 4, 7)
+PRICES = {"edge": 0.02, "laptop": 0.10, "cloud": 0.90}  # EUR/h
+
+
+def transprecision_spec(folder: Path, params: int) -> Path:
+    """A study of `params` precisions per kernel, its data written by the project's
+    generator."""
+    sys.path.insert(0, str(REPO / "scripts"))
+    from make_transprecision_data import ALGORITHMS, write
+
+    write(folder, params, 10_000)
+    names = [f"var_{i}" for i in range(params)]
+    lines = ["spec transprecision"]
+    lines += [f"hardware {h} {{ price = {p} EUR/h }}" for h, p in PRICES.items()]
+    for algorithm in ALGORITHMS:
+        lines.append(f"algorithm {algorithm} {{")
+        lines += [f"  param {n}: int in 4..52" for n in names]
+        lines.append(f'  data = "{algorithm}_quality.csv"')
+        lines += [f'  data {h} = "{algorithm}_{h}.csv"' for h in PRICES]
+        lines.append("}")
+    kind = "boosted(n_estimators = 15, max_depth = 10)"
+    lines += [
+        f'target time    = "time(sec)"  in s  ~ {kind}',
+        f'target memory  = "memory(MB)" in MB ~ {kind}',
+        f'target quality = "quality"    in dimensionless ~ {kind}',
+        "minimize time",
+        "constraint quality >= 6",
+        "constraint memory <= 200 MB",
+        "constraint price * time <= 0.0008 EUR",
+    ]
+    path = folder / "transprecision.hada"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def enumerated_optimum(build: BuildDir, params: int) -> float:
+    """The spec's optimum over every configuration, predicted in chunks."""
+    best = np.inf
+    axis = np.arange(4, 53, dtype=float)
+    grid = np.stack(np.meshgrid(*[axis] * params, indexing="ij"), -1).reshape(-1, params)
+    for pair in build.manifest.pairs:
+        price = PRICES[pair.hardware]
+        for start in range(0, len(grid), 1_000_000):
+            x = grid[start : start + 1_000_000]
+            time, memory, quality = (
+                build.estimator(pair.algorithm, pair.hardware, t).predict(x)
+                for t in ("time", "memory", "quality")
+            )
+            meets = (quality >= 6) & (memory <= 200) & (price * time / 3600 <= 0.0008)
+            if meets.any():
+                best = min(best, float(time[meets].min()))
+    return best
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory) -> dict[str, Path]:
+    made: dict[str, Path] = {}
+
+    def build(case: str) -> Path:
+        if case not in made:
+            folder = tmp_path_factory.mktemp(case)
+            if case in SCALING:
+                _data(folder)
+                spec = _spec(folder, SCALING[case], "structure")
+            else:
+                spec = transprecision_spec(folder, int(case.removeprefix("transprecision-")))
+            made[case] = compile_spec(spec, folder / "build").directory
+        return made[case]
+
+    return build
+
+
+# COIN-BC on the scaling cases is in docs/performance.md's scaling table (not within 120 s).
+CASES = [(case, "gecode") for case in SCALING] + [
+    (f"transprecision-{k}", solver) for k in PARAMS for solver in ("gecode", "cbc")
+]
+
+
+@pytest.mark.parametrize(("case", "solver"), CASES)
+def test_solve_command(benchmark, builds, case, solver, require_solver):
+    where = require_solver(solver)
+    build = builds(case)
+    command = [str(HADAC), "solve", str(build), "--solver", solver, "--json"]
+    command += ["--time-limit", str(LIMIT)]
+
+    def solve() -> dict:
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        assert done.returncode in (0, 3), done.stderr
+        return json.loads(done.stdout)
+
+    answer = benchmark.pedantic(solve, rounds=3, iterations=1)
+    benchmark.extra_info.update(
+        {
+            "case": case,
+            "solver": solver,
+            "where": where.where,
+            "status": answer["status"],
+            "objective": answer["objective"],
+            "candidates": answer.get("candidates"),
+        }
+    )
+    if answer["status"] != "OPTIMAL":
+        pytest.skip(f"{solver} did not prove an optimum within {LIMIT} s: {answer['status']}")
+    other = RESULTS.setdefault(case, answer["objective"])
+    assert answer["objective"] == pytest.approx(other, rel=1e-9)
+    if case in ("transprecision-3", "transprecision-4") and solver == "gecode":
+        expected = enumerated_optimum(BuildDir(build), int(case[-1]))
+        assert answer["objective"] == pytest.approx(expected, rel=1e-12)

@@ -1,0 +1,162 @@
+"""CP solvers on MIP builds: the CP model (hadac.encode.cp) and its exact last step
+(hadac.cpsolve), against exhaustive enumeration of the saved estimators.
+
+The CP model sums every quantity in fixed point, so its bounds and objective are a
+relaxation; the answer must still be the exact optimum of the fitted models, at bounds
+equal to a predicted value and a hair beside it, on trees, forests, boosted trees and
+tables, and agree with cbc.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from conftest import REPO
+from test_queries import answers_equal_enumeration, enumerate_build, oracle
+
+from hadac.builddir import BuildDir
+from hadac.compiler import compile_spec
+from hadac.errors import HadacError
+from hadac.query import Limit, Objective, Query
+from hadac.solve import run, solve_build
+
+KINDS = {
+    "tree": "tree(max_depth = 6)",
+    "forest": "forest(n_estimators = 12, max_depth = 5)",
+    "boosted": "boosted(n_estimators = 12, max_depth = 4)",
+}
+
+
+def _study(folder, kind: str, encoding: str = "structure") -> BuildDir:
+    """Two int params (1..24 and a set) on two machines, time and memory by `kind`."""
+    rng = np.random.default_rng(11)
+    for machine, speed in (("small", 1.0), ("large", 2.2)):
+        rows = ["a,b,time,memory"]
+        for a in range(1, 25):
+            for b in (1, 2, 4, 8, 16, 32):
+                time = (a * np.log1p(b) + 0.05 * a * b) / speed * rng.lognormal(0, 0.1)
+                memory = 20 + 3 * a + 2 * b * speed + rng.normal(0, 2)
+                rows.append(f"{a},{b},{time:.6g},{memory:.6g}")
+        (folder / f"algo_{machine}.csv").write_text("\n".join(rows) + "\n")
+    name, inner = kind.split("(")
+    args = inner.rstrip(")") + f", encoding = {encoding}"
+    spec = folder / "study.hada"
+    spec.write_text(
+        f"""spec study
+hardware small {{ price = 0.5 EUR/h }}
+hardware large {{ price = 2.0 EUR/h }}
+algorithm algo {{
+  param a: int in 1..24
+  param b: int in {{1, 2, 4, 8, 16, 32}}
+  data small = "algo_small.csv"
+  data large = "algo_large.csv"
+}}
+target time   = "time"   in s  ~ {name}({args})
+target memory = "memory" in MB ~ {name}({args})
+minimize price * time
+constraint memory <= 80 MB
+"""
+    )
+    return BuildDir(compile_spec(spec, folder / "build").directory)
+
+
+@pytest.fixture(scope="module", params=list(KINDS))
+def study(request, tmp_path_factory):
+    folder = tmp_path_factory.mktemp(request.param)
+    build = _study(folder, KINDS[request.param])
+    assert build.manifest.model.shape == "mip" and build.manifest.model.cp is not None
+    return build, folder / "study.hada"
+
+
+@pytest.mark.requires_solver("gecode", "cbc")
+def test_cp_answers_random_queries_as_enumeration(study):
+    build, spec = study
+    answers_equal_enumeration(build, spec, {"gecode": 25, "cbc": 3})
+
+
+@pytest.mark.requires_solver("gecode")
+def test_cp_bounds_at_a_predicted_value_and_beside_it(study):
+    """A bound equal to a configuration's predicted value admits it; one a hair tighter
+    does not: the fixed point may not decide either, `predict` does."""
+    build, spec = study
+    table = enumerate_build(build, spec)
+    rng = np.random.default_rng(5)
+    for row in rng.choice(len(table["pair"]), 6, replace=False):
+        for name, other in (("time", "memory"), ("memory", "time")):
+            value = float(table[name][row])
+            for op, bound in (
+                ("<=", value),
+                ("<=", math.nextafter(value, -math.inf)),
+                (">=", value),
+                (">=", math.nextafter(value, math.inf)),
+            ):
+                for sense in ("minimize", "maximize"):
+                    limit = Limit(name, op, bound, f"{name} {op} {bound!r}")
+                    query = Query((limit,), Objective(other, sense, f"{sense} {other}"))
+                    expected = oracle(build, table, query)
+                    result, point = run(build, query, "gecode")
+                    where = f"{query.to_json()}"
+                    if expected is None:
+                        assert result.status == "INFEASIBLE", where
+                        continue
+                    assert result.status == "OPTIMAL", where
+                    assert point.quantities[other] == expected, where
+
+
+@pytest.mark.requires_solver("gecode", "cbc")
+def test_cp_and_cbc_agree_on_transprecision(tmp_path):
+    """specs/transprecision.hada: 3 int params in 4..52 on 6 pairs (705,894 configurations),
+    its MIP build answered by Gecode through the CP model as by enumeration."""
+    spec = REPO / "specs" / "transprecision.hada"
+    build = BuildDir(compile_spec(spec, tmp_path / "tp").directory)
+    assert build.manifest.model.cp is not None
+    gecode, cbc = solve_build(build, "gecode"), solve_build(build, "cbc")
+    assert gecode.status == cbc.status == "OPTIMAL"
+    assert gecode.objective == pytest.approx(cbc.objective, rel=1e-6)
+    assert gecode.candidates >= 1
+    answers_equal_enumeration(build, spec, {"gecode": 12})
+
+
+@pytest.mark.requires_solver("gecode")
+def test_cp_solver_refuses_a_build_without_a_cp_model(tmp_path):
+    """specs/structure.hada has a linear surrogate and an MLP: no CP model, and the
+    message says why."""
+    build = BuildDir(compile_spec(REPO / "specs" / "structure.hada", tmp_path / "s").directory)
+    assert build.manifest.model.cp is None
+    assert "surrogate" in build.manifest.model.cp_refused
+    with pytest.raises(HadacError, match="has no CP model .*surrogate"):
+        solve_build(build, "gecode")
+
+
+@pytest.mark.requires_solver("gecode")
+def test_cp_model_with_tables_and_trees(tmp_path):
+    """Without `encoding = structure` a small domain makes each surrogate a table in the MIP
+    model, which the CP model reads as a tree of one-point leaves; a forced MIP shape
+    (memory by leaf selection) keeps the build MIP."""
+    build = _study(tmp_path, "tree(max_depth = 5)", encoding="leaves")
+    spec = tmp_path / "study.hada"
+    text = spec.read_text().replace(
+        'target time   = "time"   in s  ~ tree(max_depth = 5, encoding = leaves)',
+        'target time   = "time"   in s  ~ forest(n_estimators = 5, max_depth = 4)',
+    )
+    spec.write_text(text)
+    build = BuildDir(compile_spec(spec, tmp_path / "mixed").directory)
+    assert build.manifest.model.shape == "mip"
+    encodings = {s.target: s.encoding for s in build.manifest.surrogates}
+    assert encodings == {"time": "table", "memory": "leaves"}
+    answers_equal_enumeration(build, spec, {"gecode": 15})
+
+
+@pytest.mark.requires_solver("gecode")
+def test_a_build_with_a_cp_model_is_solved_by_gecode_by_default(study, tmp_path):
+    """Measured faster there (docs/performance.md); a build without one keeps cbc."""
+    from hadac import runtime
+    from hadac import solvers as solver_table
+
+    build, _ = study
+    native = {i.name: i.where for i in runtime.solvers()}["gecode"] == "native"
+    assert solver_table.default_for(build.manifest) == ("gecode" if native else "cbc")
+    other = BuildDir(compile_spec(REPO / "specs" / "structure.hada", tmp_path / "s").directory)
+    assert solver_table.default_for(other.manifest) == "cbc"
