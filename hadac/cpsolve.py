@@ -48,6 +48,7 @@ class Candidate:
     positions: tuple[int, ...]
     low: list[int]
     high: list[int]
+    leaves: list[int]
     values: dict[str, float] | None = None  # every quantity, by `predict`, once decided
 
 
@@ -128,7 +129,13 @@ def solve(
             if not proven or (query.objective is None and found is not None):
                 break  # out of time, or any configuration that meets the bounds will do
             path = Path(folder) / "cut.json"
-            path.write_text(jsondata.dumps({"CUT": int(_clip(cut))}))
+            # ties with an answer already found cannot beat it, unless a second objective
+            # may order them
+            exclude = found is not None and query.objective.then is None
+            leaves = found.leaves if exclude else [0] * cp.trees
+            path.write_text(
+                jsondata.dumps({"CUT": int(_clip(cut)), "EXCLUDE": exclude, "LEAF": leaves})
+            )
             files = [model, candidates_item, data, query_path, path]
             result = _minizinc(info, files, left(), listing=CANDIDATES_LIMIT + 1)
             if len(result.solutions) > CANDIDATES_LIMIT:
@@ -230,7 +237,8 @@ def _candidate(build: BuildDir, values: dict) -> Candidate:
     positions = tuple(
         int(values[names.position_var(algorithm, p.name)]) for p in manifest.params[algorithm]
     )
-    return Candidate(pair, positions, list(values["low"]), list(values["high"]))
+    low, high, leaves = list(values["low"]), list(values["high"]), list(values["leaf"])
+    return Candidate(pair, positions, low, high, leaves)
 
 
 class _Decider:

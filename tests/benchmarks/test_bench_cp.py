@@ -11,7 +11,7 @@ Two sets of builds:
 Every solver must prove the same optimum; with 3 and 4 params it must equal enumeration of
 every configuration (numpy `predict` in chunks).
 
-Run with (about 15 minutes):
+Run with (about 15 minutes; `-k gecode` about 4):
     .venv/bin/python -m pytest -n 0 tests/benchmarks/test_bench_cp.py --benchmark-only \
         --benchmark-json=docs/benchmarks/cp.json
 """
