@@ -61,9 +61,7 @@ SOLVERS: tuple[Solver, ...] = (
 DEFAULT: str = next(s.name for s in SOLVERS if s.default)
 # The solver of a MIP build with a CP model (`hadac.encode.cp`) whose spec names none, where
 # it runs natively. Measured (docs/performance.md, "CP solvers on MIP builds"): Gecode proves
-# the optimum in 1 to 3 s where COIN-BC takes 5 s to many minutes, and where neither proves
-# one in two minutes (boosted trees of depth 10 on 3 to 7 params) Gecode has found a
-# configuration and COIN-BC none.
+# the optimum in 1 to 22 s where COIN-BC takes 6 s, many minutes, or finds nothing in two.
 CP_DEFAULT: str = "gecode"
 
 
