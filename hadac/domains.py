@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class ParamDomain:
-    """A hyperparameter and its values. `values` is None for a continuous float range.
+    """A hyperparameter and its values, in ascending order. `values` is None for a
+    continuous float range.
 
     A str param's values are the positions 0, 1, ... of its `labels` in the order declared:
     the data, the tables and the models' variables hold those codes, and only the fitted

@@ -15,13 +15,14 @@ finite and no algorithm reads instance inputs; `CpOffer.reason` says otherwise w
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from hadac import affine, onehot, surrogates
-from hadac.encode import names
+from hadac.encode import mip, names
 from hadac.encode.quantities import Definition
 from hadac.encode.render import render_cp
 from hadac.manifest import CpQuantity
@@ -86,8 +87,7 @@ def reason_against(problem: Problem, encodings: dict) -> str | None:
 
 def _positions(values: tuple[float, ...], low: float, high: float) -> tuple[int, int]:
     """The first and last position (from 1) of the domain's values within [low, high]."""
-    array = np.asarray(values, dtype=float)
-    return int(np.searchsorted(array, low, "left")) + 1, int(np.searchsorted(array, high, "right"))
+    return bisect.bisect_left(values, low) + 1, bisect.bisect_right(values, high)
 
 
 def _trees(
@@ -158,7 +158,7 @@ def encode(
                 "name": p.name,
                 "var": names.position_var(algorithm.name, p.name),
                 "size": len(p.values),
-                "domain": _domain_text(p.values),
+                "domain": mip.domain_text(p),
                 "line": p.line,
             }
             for p in algorithm.params
@@ -199,26 +199,41 @@ def encode(
     )
 
 
+class _Rows:
+    """Rows of one kind of lookup (`BOX` or `TERM`): each row's two keys, and where its
+    leaves' low and high values (leaf 0 first) start in two flat lists."""
+
+    def __init__(self, kind: str, count: str, *keys: str):
+        self.kind, self.count, self.keys = kind, count, keys
+        self.rows: list[tuple[int, ...]] = []
+        self.low: list[int] = []
+        self.high: list[int] = []
+
+    def add(self, keys: tuple[int, int], low: tuple[int, ...], high: tuple[int, ...]) -> None:
+        self.rows.append((*keys, len(self.low) + 1))
+        self.low += low
+        self.high += high
+
+    def data(self) -> dict[str, object]:
+        """The model's arrays: `N_BOXES`, `BOX_TREE`, `BOX_PARAM`, `BOX_START`, `BOX_LOW`,
+        `BOX_HIGH` (or the TERM ones)."""
+        columns = [*self.keys, "START"]
+        out: dict[str, object] = {self.count: len(self.rows)}
+        out |= {f"{self.kind}_{c}": [r[i] for r in self.rows] for i, c in enumerate(columns)}
+        return out | {f"{self.kind}_LOW": self.low, f"{self.kind}_HIGH": self.high}
+
+
 def _boxes(trees: list[Tree], sizes: list[int]) -> dict[str, object]:
     """One row per (tree, param) whose leaves do not all hold every position: the lowest
     and highest position of each leaf, leaf 0 (a pair not chosen) holding them all."""
-    rows, low, high = [], [], []
+    rows = _Rows("BOX", "N_BOXES", "TREE", "PARAM")
     for number, tree in enumerate(trees, start=1):
         for j, param in enumerate(tree.params):
             size = sizes[param - 1]
-            if all(box[j] == (1, size) for box in tree.boxes):
-                continue
-            rows.append((number, param, len(low) + 1))
-            low += [1, *(box[j][0] for box in tree.boxes)]
-            high += [size, *(box[j][1] for box in tree.boxes)]
-    return {
-        "N_BOXES": len(rows),
-        "BOX_TREE": [r[0] for r in rows],
-        "BOX_PARAM": [r[1] for r in rows],
-        "BOX_START": [r[2] for r in rows],
-        "BOX_LOW": low,
-        "BOX_HIGH": high,
-    }
+            if not all(box[j] == (1, size) for box in tree.boxes):
+                lows, highs = zip(*(box[j] for box in tree.boxes), strict=True)
+                rows.add((number, param), (1, *lows), (size, *highs))
+    return rows.data()
 
 
 def _sums(
@@ -232,7 +247,8 @@ def _sums(
     """
     targets = {t.name for t in problem.targets}
     expressions = {d.name: d.expr for d in wanted}
-    records, rows, term_low, term_high, const_low, const_high = [], [], [], [], [], []
+    records, const_low, const_high = [], [], []
+    rows = _Rows("TERM", "N_TERMS", "QUANTITY", "TREE")
     for qi, q in enumerate(quantities, start=1):
         forms = [
             affine.form(expressions[q["name"]], problem.hardware_info(p.hardware).numbers, targets)
@@ -257,9 +273,7 @@ def _sums(
         for number, share in shares:
             lo = [math.floor(v * scale) for v in share]
             hi = [math.ceil(v * scale) for v in share]
-            rows.append((qi, number, len(term_low) + 1))
-            term_low += [0, *lo]
-            term_high += [0, *hi]
+            rows.add((qi, number), (0, *lo), (0, *hi))
             best[trees[number - 1].pair - 1] += min(lo)
             worst[trees[number - 1].pair - 1] += max(hi)
         records.append(CpQuantity(q["name"], scale, tuple(best), tuple(worst)))
@@ -267,12 +281,7 @@ def _sums(
         "N_QUANTITIES": len(quantities),
         "CONST_LOW": const_low,
         "CONST_HIGH": const_high,
-        "N_TERMS": len(rows),
-        "TERM_QUANTITY": [r[0] for r in rows],
-        "TERM_TREE": [r[1] for r in rows],
-        "TERM_START": [r[2] for r in rows],
-        "TERM_LOW": term_low,
-        "TERM_HIGH": term_high,
+        **rows.data(),
     }
 
 
@@ -290,13 +299,3 @@ def dzn(data: dict[str, object]) -> str:
             text = str(value).lower() if isinstance(value, bool) else str(value)
         lines.append(f"{name} = {text};\n")
     return "".join(lines)
-
-
-def _domain_text(values: tuple[float, ...]) -> str:
-    """A param's domain for a comment: `4..52`, `{1, 2, 4}`, `{0.5, 1.0}`."""
-    if all(float(v).is_integer() for v in values):
-        ints = [int(v) for v in values]
-        if ints == list(range(ints[0], ints[-1] + 1)):
-            return f"{ints[0]}..{ints[-1]}"
-        return "{" + ", ".join(map(str, ints)) + "}"
-    return "{" + ", ".join(repr(float(v)) for v in values) + "}"

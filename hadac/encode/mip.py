@@ -70,7 +70,8 @@ def encodings_of(problem: Problem) -> dict[tuple[str, str], str]:
     }
 
 
-def _domain(p) -> str:
+def domain_text(p) -> str:
+    """A param's domain as MiniZinc writes it: `4..52`, `{1, 2, 4}`, `{0.5, 1.0}`, names."""
     if p.labels is not None:
         return "{" + ", ".join(f'"{label}"' for label in p.labels) + "}"
     if p.values is None:
@@ -219,7 +220,7 @@ def context(
                     "algorithm": algorithm.name,
                     "name": p.name,
                     "var": var,
-                    "domain": _domain(p),
+                    "domain": domain_text(p),
                     "type": p.type,
                     "line": p.line,
                     "onehot": flags,
