@@ -197,6 +197,8 @@ class BuildDir:
             files.append((model.tables, model.tables_sha256))
         if model.cp is not None:
             files += [(name, model.cp.sha256.get(name, "")) for name in model.cp.files]
+            if model.cp.prepared is not None:
+                files += [(f.file, f.sha256) for f in model.cp.prepared.files]
         files += [(s.model, s.model_sha256) for s in self.manifest.surrogates]
         files += [
             (s.predictor.file, s.predictor.sha256)

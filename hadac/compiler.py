@@ -26,7 +26,7 @@ import joblib
 import numpy as np
 import sklearn
 
-from hadac import __version__, carbon, fit, jsondata, predictors
+from hadac import __version__, carbon, cpsolve, fit, jsondata, predictors
 from hadac.builddir import (
     CP_FILES,
     DATA_FILE,
@@ -400,7 +400,11 @@ def _write_and_swap(
             texts = (model.model, model.best, model.candidates, cp_encoding.dzn(model.data))
             for name, text in zip(cp.files, texts, strict=True):
                 (staging / name).write_text(text)
-            cp = dataclasses.replace(cp, sha256={n: sha256(staging / n) for n in cp.files})
+            cp = dataclasses.replace(
+                cp,
+                sha256={n: sha256(staging / n) for n in cp.files},
+                prepared=cpsolve.prepare(staging, cp),
+            )
         (staging / "models").mkdir()
         for key, name in sorted(models.items()):
             joblib.dump(fitted[key].estimator, staging / "models" / name)

@@ -13,6 +13,11 @@ its relaxed objective (`low`, or `-high` when maximising) never exceeds the true
    bound, else a little above v, and grows until the best configuration listed is no worse
    than any configuration beyond the cut can be. That one is the optimum of the fitted
    models, as on every other path; `SolveResult.candidates` says how many were decided.
+
+The query's data are variables of the model that the data fixes, so `prepare` flattens
+both solve items once, at compile time, for the default CP solver when it has a native
+FlatZinc executable (`hadac.prepared`): a solve then costs the solver's own run instead of
+MiniZinc's flattening of the whole model, twice.
 """
 
 from __future__ import annotations
@@ -21,22 +26,26 @@ import json
 import math
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from hadac import jsondata, runtime
-from hadac.builddir import BuildDir
+from hadac import jsondata, prepared, runtime, solvers
+from hadac.builddir import BuildDir, sha256
 from hadac.encode import names
+from hadac.encode.fixedpoint import BIG
 from hadac.encode.tables import quantity_values
 from hadac.errors import HadacError
-from hadac.manifest import CpRecord
+from hadac.manifest import CpRecord, FlatZincRecord, PreparedRecord
 from hadac.query import Query
 from hadac.units import from_json
 
 CANDIDATES_LIMIT = 200_000  # configurations decided by `predict` before the solve gives up
-BIG = 2 * 10**9  # beyond every fixed-point sum (`hadac.encode.cp.LIMIT`), within 32 bits
+# the query's data of the model (`query_data`), and those the listing adds (`cut_data`)
+QUERY = ("USE_UPPER", "UPPER", "USE_LOWER", "LOWER", "OBJECTIVE", "MAXIMIZE", "PAIR_ORDER")
+CUT = ("CUT", "EXCLUDE", "LEAF")
 
 
 @dataclass
@@ -90,6 +99,39 @@ def query_data(build: BuildDir, query: Query) -> dict[str, object]:
     return out
 
 
+def cut_data(cut: int, leaves: list[int] | None, trees: int) -> dict[str, object]:
+    """The listing's data: every configuration whose relaxed objective is at most `cut`,
+    without the objective's `leaves` of an answer found (when given)."""
+    exclude = leaves is not None
+    return {"CUT": int(_clip(cut)), "EXCLUDE": exclude, "LEAF": leaves if exclude else [0] * trees}
+
+
+def prepare(directory: Path, cp: CpRecord) -> PreparedRecord | None:
+    """Flatten the CP model of the build being written in `directory`, both solve items at
+    once, for the default CP solver when this machine runs it natively; None otherwise."""
+    found = prepared.flatzinc_solver(solvers.CP_DEFAULT)
+    if found is None:
+        return None
+    info, _ = found
+    model, best, candidates, data = (directory / name for name in cp.files)
+    items = ((best, QUERY), (candidates, QUERY + CUT))
+    paths = [directory / item.name.replace(".mzn", f".{info.name}.fzn") for item, _ in items]
+    with ThreadPoolExecutor(len(paths)) as pool:
+        runs = [
+            pool.submit(prepared.flatten, info, [model, item, data], path)
+            for (item, _), path in zip(items, paths, strict=True)
+        ]
+        for run in runs:
+            run.result()
+    records = []
+    for (_, names_), path in zip(items, paths, strict=True):
+        query = prepared.query_variables(path.read_text(), list(names_))
+        if query is None:
+            raise HadacError(f"MiniZinc folded a query variable of {path.name} away")
+        records.append(FlatZincRecord(path.name, query, sha256(path)))
+    return PreparedRecord(info.name, info.version, *records)
+
+
 def _clip(value: int) -> int:
     return max(-BIG, min(BIG, value))
 
@@ -100,10 +142,8 @@ def solve(
     """The exact answer of the fitted models to `query`, found with the CP model."""
     cp = build.manifest.model.cp
     started = time.perf_counter()
-    files = [build.directory / name for name in cp.files]
-    model, best_item, candidates_item, data = files
     statistics = {"flatTime": 0.0, "solveTime": 0.0}
-    info = runtime.solver_info(solver)
+    runner = _Runner(build, solver)
 
     def left() -> float | None:
         return (
@@ -111,10 +151,8 @@ def solve(
         )
 
     with tempfile.TemporaryDirectory(prefix="hadac-cp-") as folder:
-        query_path = Path(folder) / "query.json"
-        extra = query_data(build, query)
-        query_path.write_text(jsondata.dumps(extra))
-        first = _minizinc(info, [model, best_item, data, query_path], left())
+        data = query_data(build, query)
+        first = runner.run(0, data, Path(folder), left())
         _add(statistics, first)
         if first.status == "INFEASIBLE" or not first.values:
             return runtime.SolveResult(first.status, {}, statistics, first.interrupted)
@@ -128,16 +166,11 @@ def solve(
         while True:
             if not proven or (query.objective is None and found is not None):
                 break  # out of time, or any configuration that meets the bounds will do
-            path = Path(folder) / "cut.json"
             # ties with an answer already found cannot beat it, unless a second objective
             # may order them
             exclude = found is not None and query.objective.then is None
-            leaves = found.leaves if exclude else [0] * cp.trees
-            path.write_text(
-                jsondata.dumps({"CUT": int(_clip(cut)), "EXCLUDE": exclude, "LEAF": leaves})
-            )
-            files = [model, candidates_item, data, query_path, path]
-            result = _minizinc(info, files, left(), listing=CANDIDATES_LIMIT + 1)
+            listing = data | cut_data(cut, found.leaves if exclude else None, cp.trees)
+            result = runner.run(1, listing, Path(folder), left(), CANDIDATES_LIMIT + 1)
             if len(result.solutions) > CANDIDATES_LIMIT:
                 raise HadacError(
                     f"more than {CANDIDATES_LIMIT} configurations lie within the CP model's"
@@ -164,23 +197,44 @@ def solve(
     return runtime.SolveResult(status, decider.values(found), statistics, interrupted)
 
 
-@dataclass
-class _Run:
-    """What one MiniZinc run of the CP model said."""
+class _Runner:
+    """Runs of the CP model's solve items (0: the best, 1: the listing) with a query's data:
+    on the build's prepared FlatZinc when it was flattened for this solver, else through
+    MiniZinc's command line."""
 
-    status: str  # OPTIMAL (every solution listed, or the best proven), INFEASIBLE, ...
-    solutions: list[dict]
-    statistics: dict[str, float]
-    interrupted: bool = False
+    def __init__(self, build: BuildDir, solver: str):
+        self.build = build
+        self.info = runtime.solver_info(solver)
+        self.prepared: PreparedRecord | None = None
+        self.executable: Path | None = None
+        record = build.manifest.model.cp.prepared
+        found = prepared.flatzinc_solver(solver) if prepared.enabled() else None
+        if found is not None and record is not None:
+            if (record.solver, record.version) == (solver, self.info.version):
+                self.prepared, self.executable = record, found[1]
 
-    @property
-    def values(self) -> dict:
-        return self.solutions[-1] if self.solutions else {}
+    def run(
+        self, item: int, data: dict, folder: Path, time_limit: float | None, listing: int = 0
+    ) -> runtime.Run:
+        if self.prepared is not None and self.executable is not None:
+            record = self.prepared.files[item]
+            text = (self.build.directory / record.file).read_text()
+            ready = prepared.Prepared.of(text, record.query, self.executable)
+            run = prepared.solutions(ready, data, time_limit, listing)
+            # reading the FlatZinc is what remains of flattening
+            run.statistics["flatTime"] = run.statistics.get("initTime", 0.0)
+            return run
+        cp = self.build.manifest.model.cp
+        path = folder / f"query-{item}.json"
+        path.write_text(jsondata.dumps(data))
+        files = [self.build.directory / n for n in (cp.file, (cp.best, cp.candidates)[item])]
+        files += [self.build.directory / cp.data, path]
+        return _minizinc(self.info, files, time_limit, listing)
 
 
 def _minizinc(
     info: runtime.SolverInfo, files: list[Path], time_limit: float | None, listing: int = 0
-) -> _Run:
+) -> runtime.Run:
     """One run of MiniZinc's command line on the CP model: its last solution, or with
     `listing` up to that many solutions of a satisfaction model.
 
@@ -193,7 +247,7 @@ def _minizinc(
         command += ["-a", "-n", str(listing)]
     if time_limit is not None:
         command += ["--time-limit", str(max(1, round(time_limit * 1000)))]
-    run = _Run("UNKNOWN", [], {})
+    run = runtime.Run("UNKNOWN")
     out, err, returncode, run.interrupted = runtime.communicate(
         [*command, *map(str, files)], time_limit
     )
@@ -219,7 +273,7 @@ def _minizinc(
     return run
 
 
-def _add(statistics: dict, run: _Run) -> None:
+def _add(statistics: dict, run: runtime.Run) -> None:
     for key in ("flatTime", "solveTime"):
         statistics[key] += run.statistics.get(key, 0.0)
 

@@ -60,6 +60,31 @@ class CpQuantity:
 
 
 @dataclass(frozen=True)
+class FlatZincRecord:
+    """One solve item of the CP model flattened for a native FlatZinc solver with the
+    query's data left free (`hadac.prepared`)."""
+
+    file: str
+    query: dict[str, tuple[str, ...]]  # each query datum's FlatZinc variables, in order
+    sha256: str = ""
+
+
+@dataclass(frozen=True)
+class PreparedRecord:
+    """The CP model flattened at compile time for one solver: a solve then skips
+    MiniZinc's flattening, when that solver of the same version solves it."""
+
+    solver: str
+    version: str
+    best: FlatZincRecord
+    candidates: FlatZincRecord
+
+    @property
+    def files(self) -> tuple[FlatZincRecord, FlatZincRecord]:
+        return (self.best, self.candidates)
+
+
+@dataclass(frozen=True)
 class CpRecord:
     """The CP model of a MIP build (`hadac.encode.cp`): the model, its two solve items
     (the best relaxed objective; every configuration under a cut) and its data."""
@@ -72,6 +97,7 @@ class CpRecord:
     quantities: tuple[CpQuantity, ...]
     domains: dict[str, tuple[tuple[float, ...], ...]]  # per algorithm, each param's values
     sha256: dict[str, str] = field(default_factory=dict)  # by file name
+    prepared: PreparedRecord | None = None  # flattened for the default CP solver, if native
 
     @property
     def files(self) -> tuple[str, ...]:

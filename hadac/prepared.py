@@ -32,11 +32,12 @@ from hadac.errors import HadacError
 
 INT_LIMIT = 2**31 - 1  # Gecode's integers: the free objective's bounds must stay below
 
-_SCALAR = re.compile(r"^var bool: (\w+)\s*::\s*output_var;$")
+_SCALAR = re.compile(r"^var [^:]*: (\w+)\s*::.*\boutput_var\b")
 _ARRAY = re.compile(
     r"^array \[[^\]]*\] of var [^:]*: (\w+)\s*::\s*output_array\([^)]*\)[^=]*= \[(.*)\];$"
 )
-_ASSIGNED = re.compile(r"^(\w+) = (-?\d+);$")
+_ASSIGNED = re.compile(r"^(\w+) = (.*);$")
+_LIST = re.compile(r"^array\dd\(.*\[(.*)\]\)$")
 _STATISTIC = re.compile(r"^%%%mzn-stat: (\w+)=(.*)$")
 
 
@@ -48,7 +49,15 @@ class Prepared:
     tail: str  # the solve item and what follows it
     query: dict[str, tuple[str, ...]]  # each query datum: its FlatZinc variables
     executable: Path
-    seconds: float  # what flattening took
+    seconds: float = 0.0  # what flattening took
+
+    @classmethod
+    def of(
+        cls, text: str, query: dict[str, tuple[str, ...]], executable: Path, seconds: float = 0.0
+    ) -> Prepared:
+        """The prepared form of a FlatZinc text whose query variables are `query`."""
+        at = text.rindex("\nsolve ") + 1
+        return cls(text[:at], text[at:], query, executable, seconds)
 
     def fixed(self, data: dict[str, object]) -> str:
         """The FlatZinc of one query: the prepared one with every query variable fixed."""
@@ -57,9 +66,7 @@ class Prepared:
             raise HadacError(f"the query data lacks {', '.join(missing)}")
         fixes = []
         for name, variables in self.query.items():
-            value = data[name]
-            values = value if isinstance(value, list) else [value]
-            for variable, v in zip(variables, values, strict=True):
+            for variable, v in zip(variables, _flat(data[name]), strict=True):
                 if isinstance(v, bool):
                     fixes.append(f"constraint bool_eq({variable},{str(v).lower()});\n")
                 else:
@@ -67,7 +74,14 @@ class Prepared:
         return self.head + "".join(fixes) + self.tail
 
 
-def _flatzinc_solver(solver: str) -> tuple[runtime.SolverInfo, Path] | None:
+def _flat(value: object) -> list:
+    """A datum's values in FlatZinc's order: a table row by row."""
+    if isinstance(value, list):
+        return [x for item in value for x in _flat(item)]
+    return [value]
+
+
+def flatzinc_solver(solver: str) -> tuple[runtime.SolverInfo, Path] | None:
     """The solver's info and native FlatZinc executable, when it has one; None otherwise."""
     if solver_table.family(solver) != "CP":
         return None
@@ -90,11 +104,9 @@ def prepare(build: BuildDir, solver: str, query_names: list[str]) -> tuple[Prepa
     (the first for the build's files as they are now: a changed model or data is flattened
     again); None when the solve must go through MiniZinc: another solver or shape, instance
     inputs, `HADAC_PREPARED=0`, or a free objective beyond the solver's integers."""
-    if os.environ.get("HADAC_PREPARED", "1") == "0":
+    if not enabled() or not build.enumerated or build.manifest.inputs:
         return None, False
-    if not build.enumerated or build.manifest.inputs:
-        return None, False
-    found = _flatzinc_solver(solver)
+    found = flatzinc_solver(solver)
     if found is None:
         return None, False
     files = (build.model_path, build.data_path)
@@ -106,6 +118,11 @@ def prepare(build: BuildDir, solver: str, query_names: list[str]) -> tuple[Prepa
         return _cache[key], fresh
 
 
+def enabled() -> bool:
+    """Whether solves may use prepared FlatZinc (`HADAC_PREPARED=0` turns it off)."""
+    return os.environ.get("HADAC_PREPARED", "1") != "0"
+
+
 def _flatten(
     build: BuildDir, info: runtime.SolverInfo, executable: Path, query_names: list[str]
 ) -> Prepared | None:
@@ -113,27 +130,38 @@ def _flatten(
         return None
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="hadac-prepare-") as folder:
-        fzn, ozn = Path(folder) / "model.fzn", Path(folder) / "model.ozn"
-        command = [str(info.driver), "--solver", info.solver_id, "-c"]
-        command += [str(build.model_path), str(build.data_path)]
-        command += ["--fzn", str(fzn), "--ozn", str(ozn)]
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise HadacError(f"MiniZinc ({info.name}, native) failed: {done.stderr.strip()}")
+        fzn = Path(folder) / "model.fzn"
+        flatten(info, [build.model_path, build.data_path], fzn)
         text = fzn.read_text()
     seconds = time.perf_counter() - started
-    lines = text.splitlines(keepends=True)
+    query = query_variables(text, query_names)
+    return None if query is None else Prepared.of(text, query, executable, seconds)
+
+
+def flatten(info: runtime.SolverInfo, files: list[Path], fzn: Path) -> None:
+    """Flatten a model's files for the solver of `info` into the FlatZinc file `fzn`."""
+    with tempfile.TemporaryDirectory(prefix="hadac-prepare-") as folder:
+        command = [str(info.driver), "--solver", info.solver_id, "-c", *map(str, files)]
+        command += ["--fzn", str(fzn), "--ozn", str(Path(folder) / "model.ozn")]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise HadacError(f"MiniZinc ({info.name}, native) failed: {done.stderr.strip()}")
+
+
+def query_variables(text: str, names: list[str]) -> dict[str, tuple[str, ...]] | None:
+    """Each query datum's FlatZinc variables (it is an output variable or array of the
+    model), in `names` order; None when MiniZinc folded one away."""
     query: dict[str, tuple[str, ...]] = {}
-    for line in lines:
-        if m := _SCALAR.match(line.strip()):
+    for line in text.splitlines():
+        if not line.startswith(("var ", "array ")):
+            continue
+        if m := _SCALAR.match(line):
             query[m[1]] = (m[1],)
         elif m := _ARRAY.match(line.strip()):
             query[m[1]] = tuple(part.strip() for part in m[2].split(","))
-    query = {name: query[name] for name in query_names if name in query}
-    if len(query) != len(query_names):
-        return None  # MiniZinc folded a query variable away: this model cannot be prepared
-    at = next(i for i, line in enumerate(lines) if line.startswith("solve "))
-    return Prepared("".join(lines[:at]), "".join(lines[at:]), query, executable, seconds)
+    if not set(names) <= set(query):
+        return None
+    return {name: query[name] for name in names}
 
 
 def _objective_bound(build: BuildDir) -> int:
@@ -146,35 +174,63 @@ def _objective_bound(build: BuildDir) -> int:
 def solve(
     prepared: Prepared, data: dict[str, object], time_limit: float | None
 ) -> runtime.SolveResult:
-    """One query on a prepared FlatZinc: the last solution's values (the FlatZinc's output
-    variables), its status and the solver's statistics, as `runtime.solve` gives them."""
-    best = runtime.SolveResult("UNKNOWN")
+    """One query on a prepared FlatZinc: the last solution's int variables (the
+    FlatZinc's output variables), its status and the solver's statistics, as
+    `runtime.solve` gives them."""
+    run = solutions(prepared, data, time_limit)
+    values = {k: v for k, v in run.values.items() if type(v) is int}
+    return runtime.SolveResult(run.status, values, run.statistics, run.interrupted)
+
+
+def solutions(
+    prepared: Prepared, data: dict[str, object], time_limit: float | None, listing: int = 0
+) -> runtime.Run:
+    """One query on a prepared FlatZinc: every solution it printed (each improving one of
+    an optimisation, or with `listing` up to that many of a satisfaction model), its status
+    and the solver's statistics."""
+    run = runtime.Run("UNKNOWN")
     with tempfile.TemporaryDirectory(prefix="hadac-query-") as folder:
         path = Path(folder) / "query.fzn"
         path.write_text(prepared.fixed(data))
         command = [str(prepared.executable), "-a", "-s"]
+        if listing:
+            command += ["-n", str(listing)]
         if time_limit:
             command += ["-time", str(max(1, round(time_limit * 1000)))]
-        out, err, returncode, best.interrupted = runtime.communicate(
+        out, err, returncode, run.interrupted = runtime.communicate(
             [*command, str(path)], time_limit
         )
     values: dict[str, object] = {}
     for line in out.splitlines():
         if m := _ASSIGNED.match(line):
-            values[m[1]] = int(m[2])
+            values[m[1]] = _value(m[2])
         elif line == "----------":
-            best.values, best.status = dict(values), "FEASIBLE"
+            run.solutions.append(values)
+            run.status, values = "FEASIBLE", {}
         elif line == "==========":
-            best.status = "OPTIMAL"
+            run.status = "OPTIMAL"
         elif line == "=====UNSATISFIABLE=====":
-            best.status = "INFEASIBLE"
+            run.status = "INFEASIBLE"
         elif m := _STATISTIC.match(line):
-            best.statistics[m[1]] = _number(m[2])
+            run.statistics[m[1]] = _number(m[2])
     failed = returncode != 0 or "=====ERROR=====" in out
-    if failed and not best.interrupted and best.status == "UNKNOWN":
+    if failed and not run.interrupted and run.status == "UNKNOWN":
         message = err.strip() or f"exit status {returncode}"
         raise HadacError(f"{prepared.executable.name} failed: {message}")
-    return best
+    return run
+
+
+def _value(text: str) -> object:
+    """An output value of FlatZinc: an int, a bool, a float, an array of them (flat), or
+    else its text."""
+    if m := _LIST.match(text):
+        return [_value(part.strip()) for part in m[1].split(",")] if m[1].strip() else []
+    if text in ("true", "false"):
+        return text == "true"
+    try:
+        return int(text)
+    except ValueError:
+        return _number(text)
 
 
 def _number(text: str) -> object:

@@ -157,6 +157,22 @@ class SolveResult:
         return float(value) if isinstance(value, (int, float)) else None
 
 
+@dataclass
+class Run:
+    """What one run of a solver printed: its solutions in order, its status (OPTIMAL: the
+    best proven, or every solution listed), its statistics."""
+
+    status: str
+    solutions: list[dict] = field(default_factory=list)
+    statistics: dict = field(default_factory=dict)
+    interrupted: bool = False
+
+    @property
+    def values(self) -> dict:
+        """The last solution (the best of an optimisation)."""
+        return self.solutions[-1] if self.solutions else {}
+
+
 _STATUS = {
     minizinc.Status.OPTIMAL_SOLUTION: "OPTIMAL",
     minizinc.Status.ALL_SOLUTIONS: "OPTIMAL",

@@ -9,13 +9,16 @@ tables, and agree with cbc.
 
 from __future__ import annotations
 
+import json
 import math
+import shutil
 
 import numpy as np
 import pytest
 from conftest import REPO
 from test_queries import answers_equal_enumeration, enumerate_build, oracle
 
+from hadac import cpsolve, prepared
 from hadac.builddir import BuildDir
 from hadac.compiler import compile_spec
 from hadac.errors import HadacError
@@ -77,6 +80,37 @@ def test_cp_answers_random_queries_as_enumeration(study):
 
 
 @pytest.mark.requires_solver("gecode")
+def test_cp_model_flattened_by_minizinc_per_query_answers_as_enumeration(study, monkeypatch):
+    """With `HADAC_PREPARED=0` every solve flattens the CP model with its query's data, as
+    a solver without a prepared FlatZinc does (Chuffed here); with it, native Gecode runs
+    the FlatZinc flattened at compile time."""
+    build, spec = study
+    native = cpsolve._Runner(build, "gecode").executable is not None
+    assert native == (prepared.flatzinc_solver("gecode") is not None)
+    assert (build.manifest.model.cp.prepared is not None) == native
+    monkeypatch.setenv("HADAC_PREPARED", "0")
+    assert cpsolve._Runner(build, "gecode").executable is None
+    answers_equal_enumeration(build, spec, {"gecode": 8})
+
+
+@pytest.mark.requires_solver("gecode")
+def test_a_prepared_flatzinc_of_another_gecode_version_is_not_used(study, tmp_path):
+    """The FlatZinc is the solver's own language: flattened for another version, the solve
+    goes through MiniZinc, with the same answer."""
+    build, _ = study
+    if build.manifest.model.cp.prepared is None:
+        pytest.skip("Gecode has no native FlatZinc executable here: nothing was prepared")
+    copy = tmp_path / "copy"
+    shutil.copytree(build.directory, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["model"]["cp"]["prepared"]["version"] = "0.0.1"
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    other = BuildDir(copy)
+    assert cpsolve._Runner(other, "gecode").executable is None
+    assert solve_build(other, "gecode").objective == solve_build(build, "gecode").objective
+
+
+@pytest.mark.requires_solver("gecode")
 def test_cp_bounds_at_a_predicted_value_and_beside_it(study):
     """A bound equal to a configuration's predicted value admits it; one a hair tighter
     does not: the fixed point may not decide either, `predict` does."""
@@ -108,10 +142,11 @@ def test_cp_bounds_at_a_predicted_value_and_beside_it(study):
 @pytest.mark.requires_solver("gecode", "cbc")
 def test_cp_and_cbc_agree_on_transprecision(tmp_path):
     """specs/transprecision.hada: 3 int params in 4..52 on 6 pairs (705,894 configurations),
-    its MIP build answered by Gecode through the CP model as by enumeration."""
+    its MIP build answered by Gecode through the CP model as by enumeration. Quality is
+    fitted once per kernel, so its tree serves the kernel's three pairs: 6 x 2 + 2 trees."""
     spec = REPO / "specs" / "transprecision.hada"
     build = BuildDir(compile_spec(spec, tmp_path / "tp").directory)
-    assert build.manifest.model.cp is not None
+    assert build.manifest.model.cp is not None and build.manifest.model.cp.trees == 14
     gecode, cbc = solve_build(build, "gecode"), solve_build(build, "cbc")
     assert gecode.status == cbc.status == "OPTIMAL"
     assert gecode.objective == pytest.approx(cbc.objective, rel=1e-6)

@@ -3,11 +3,13 @@
 Each param is the position of its value in its domain. Each tree of a pair's surrogate
 picks one leaf by `element` constraints over its leaves' boxes of positions (leaf 0, a box
 of every position, for a tree of a pair not chosen); a table is one tree of one-point
-leaves. Each quantity is summed from the leaves in fixed point (its own scale, so that no
-sum leaves 32-bit integers), every leaf's share rounded down into one sum and up into
-another, so that `low <= scale * value <= high` on every configuration. Bounds and the
-objective are posted on those sums, which makes the model a relaxation; `hadac.cpsolve`
-makes its answer exact with `predict`.
+leaves. A surrogate that several pairs share (fitted on hardware-independent data) has its
+trees once, for all of them, when it adds the same to every quantity on each. Each quantity
+is summed from the leaves in fixed point (its own scale, so that no sum leaves 32-bit
+integers), every leaf's share rounded down into `low`, and `high` is `low` plus the most
+the rounding can have taken off, so that `low <= scale * value <= high` on every
+configuration. Bounds and the objective are posted on those sums, which makes the model a
+relaxation; `hadac.cpsolve` makes its answer exact with `predict`.
 
 A build gets this model when every surrogate is a tree ensemble or a table, every param is
 finite and no algorithm reads instance inputs; `CpOffer.reason` says otherwise why not.
@@ -23,6 +25,7 @@ import numpy as np
 
 from hadac import affine, onehot, surrogates
 from hadac.encode import mip, names
+from hadac.encode.fixedpoint import BIG, LIMIT, SUM_LIMIT
 from hadac.encode.quantities import Definition
 from hadac.encode.render import render_cp
 from hadac.manifest import CpQuantity
@@ -30,17 +33,13 @@ from hadac.problem import AlgorithmInfo, Problem
 from hadac.surrogates.ensemble import TreeEnsemble
 from hadac.surrogates.leaves import leaves
 
-# The largest magnitude of a fixed-point sum: Chuffed (WebAssembly) fails on domains wider
-# than about 3 x 10^8, and Gecode's ints stop at 2^31 - 2.
-LIMIT = 10**7
-
 
 @dataclass
 class Tree:
     """One tree over positions: per leaf, its box (a (low, high) position per param of
     the algorithm, from 1) and its value."""
 
-    pair: int  # from 1
+    pairs: tuple[int, ...]  # from 1: those whose surrogate of `target` has this tree
     target: str
     boxes: list[list[tuple[int, int]]]
     values: list[float]
@@ -91,25 +90,39 @@ def _positions(values: tuple[float, ...], low: float, high: float) -> tuple[int,
 
 
 def _trees(
-    problem: Problem, fitted: dict, encodings: dict, first_param: dict
+    problem: Problem, fitted: dict, encodings: dict, first_param: dict, forms: list[list]
 ) -> tuple[list[Tree], dict[tuple[int, str], float]]:
     """Every tree of every surrogate, pair-major, as boxes of positions, and the constant
-    each (pair, target) adds to its trees' sum (an ensemble's offset, 0 for a table)."""
-    out, offsets = [], {}
+    each (pair, target) adds to its trees' sum (an ensemble's offset, 0 for a table).
+
+    Pairs that share a fitted surrogate share its trees when its target weighs the same in
+    every quantity on each (`forms`: per quantity, each pair's affine form)."""
+    out, offsets, groups = [], {}, {}
+    for index, pair in enumerate(problem.pairs, start=1):
+        for target in problem.targets:
+            weights = tuple(f[index - 1].coefs.get(target.name, 0.0) for f in forms)
+            key = (id(fitted[(pair.algorithm, pair.hardware, target.name)]), target.name, weights)
+            groups.setdefault(key, []).append(index)
     for index, pair in enumerate(problem.pairs, start=1):
         algorithm = problem.algorithm(pair.algorithm)
         first = first_param[algorithm.name]
         params = list(range(first, first + len(algorithm.params)))
         for target in problem.targets:
-            estimator = fitted[(pair.algorithm, pair.hardware, target.name)].estimator
+            fit = fitted[(pair.algorithm, pair.hardware, target.name)]
+            weights = tuple(f[index - 1].coefs.get(target.name, 0.0) for f in forms)
+            pairs = tuple(groups[(id(fit), target.name, weights)])
+            estimator = fit.estimator
             if encodings[(algorithm.name, target.name)] == "table":
-                out.append(_table(algorithm, estimator, index, target.name, params))
                 offsets[(index, target.name)] = 0.0
+                if pairs[0] == index:
+                    out.append(_table(algorithm, estimator, pairs, target.name, params))
                 continue
             trees, offset, scale = surrogates.kind(target.kind).ensemble(
                 onehot.unwrap(estimator)[0]
             )
             offsets[(index, target.name)] = offset
+            if pairs[0] != index:
+                continue  # its trees are the first pair's of `pairs`
             for tree in trees:
                 found = leaves(tree, algorithm.params)
                 boxes = [
@@ -119,11 +132,13 @@ def _trees(
                     ]
                     for box, _ in found
                 ]
-                out.append(Tree(index, target.name, boxes, [scale * v for _, v in found], params))
+                out.append(Tree(pairs, target.name, boxes, [scale * v for _, v in found], params))
     return out, offsets
 
 
-def _table(algorithm: AlgorithmInfo, estimator, pair: int, target: str, params: list[int]) -> Tree:
+def _table(
+    algorithm: AlgorithmInfo, estimator, pairs: tuple[int, ...], target: str, params: list[int]
+) -> Tree:
     grid = algorithm.points()
     values = [float(v) for v in np.asarray(estimator.predict(onehot.raw(grid, algorithm.labels)))]
     boxes = []
@@ -133,7 +148,7 @@ def _table(algorithm: AlgorithmInfo, estimator, pair: int, target: str, params: 
             position = _positions(p.values, value, value)[0]
             box.append((position, position))
         boxes.append(box)
-    return Tree(pair, target, boxes, values, params)
+    return Tree(pairs, target, boxes, values, params)
 
 
 def encode(
@@ -163,16 +178,25 @@ def encode(
             }
             for p in algorithm.params
         ]
-    trees, offsets = _trees(problem, fitted, encodings, first_param)
+    targets = {t.name for t in problem.targets}
+    expressions = {d.name: d.expr for d in wanted}
+    forms = [
+        [
+            affine.form(expressions[q["name"]], problem.hardware_info(p.hardware).numbers, targets)
+            for p in problem.pairs
+        ]
+        for q in quantities
+    ]
+    trees, offsets = _trees(problem, fitted, encodings, first_param, forms)
     data: dict[str, object] = {
         "N_PAIRS": len(problem.pairs),
         "N_PARAMS": len(params),
         "N_TREES": len(trees),
-        "TREE_PAIR": [t.pair for t in trees],
+        "TREE_PAIRS": [set(t.pairs) for t in trees],
         "TREE_LEAVES": [len(t.values) for t in trees],
     }
     data |= _boxes(trees, [p["size"] for p in params])
-    records, more = _sums(problem, trees, offsets, wanted, quantities)
+    records, more = _sums(trees, offsets, forms, [q["name"] for q in quantities])
     data |= more
     pairs = [
         {"index": i, "algorithm": p.algorithm, "hardware": p.hardware, "line": p.line}
@@ -183,7 +207,13 @@ def encode(
         for i, (q, r) in enumerate(zip(quantities, records, strict=True), start=1)
     ]
     model, best, candidates = render_cp(
-        problem, data_file, pairs=pairs, params=params, quantities=described
+        problem,
+        data_file,
+        pairs=pairs,
+        params=params,
+        quantities=described,
+        big=BIG,
+        sum_limit=SUM_LIMIT,
     )
     domains = {a.name: tuple(tuple(p.values) for p in a.params) for a in problem.algorithms}
     return CpOffer(
@@ -201,32 +231,31 @@ def encode(
 
 class _Rows:
     """Rows of one kind of lookup (`BOX` or `TERM`): each row's two keys, and where its
-    leaves' low and high values (leaf 0 first) start in two flat lists."""
+    leaves' values (leaf 0 first) start in the flat list of each of its columns."""
 
-    def __init__(self, kind: str, count: str, *keys: str):
+    def __init__(self, kind: str, count: str, keys: tuple[str, str], columns: tuple[str, ...]):
         self.kind, self.count, self.keys = kind, count, keys
         self.rows: list[tuple[int, ...]] = []
-        self.low: list[int] = []
-        self.high: list[int] = []
+        self.columns: dict[str, list[int]] = {c: [] for c in columns}
 
-    def add(self, keys: tuple[int, int], low: tuple[int, ...], high: tuple[int, ...]) -> None:
-        self.rows.append((*keys, len(self.low) + 1))
-        self.low += low
-        self.high += high
+    def add(self, keys: tuple[int, int], *values: tuple[int, ...]) -> None:
+        self.rows.append((*keys, len(next(iter(self.columns.values()))) + 1))
+        for column, more in zip(self.columns.values(), values, strict=True):
+            column += more
 
     def data(self) -> dict[str, object]:
         """The model's arrays: `N_BOXES`, `BOX_TREE`, `BOX_PARAM`, `BOX_START`, `BOX_LOW`,
         `BOX_HIGH` (or the TERM ones)."""
-        columns = [*self.keys, "START"]
+        keys = [*self.keys, "START"]
         out: dict[str, object] = {self.count: len(self.rows)}
-        out |= {f"{self.kind}_{c}": [r[i] for r in self.rows] for i, c in enumerate(columns)}
-        return out | {f"{self.kind}_LOW": self.low, f"{self.kind}_HIGH": self.high}
+        out |= {f"{self.kind}_{c}": [r[i] for r in self.rows] for i, c in enumerate(keys)}
+        return out | {f"{self.kind}_{c}": values for c, values in self.columns.items()}
 
 
 def _boxes(trees: list[Tree], sizes: list[int]) -> dict[str, object]:
     """One row per (tree, param) whose leaves do not all hold every position: the lowest
     and highest position of each leaf, leaf 0 (a pair not chosen) holding them all."""
-    rows = _Rows("BOX", "N_BOXES", "TREE", "PARAM")
+    rows = _Rows("BOX", "N_BOXES", ("TREE", "PARAM"), ("LOW", "HIGH"))
     for number, tree in enumerate(trees, start=1):
         for j, param in enumerate(tree.params):
             size = sizes[param - 1]
@@ -237,62 +266,64 @@ def _boxes(trees: list[Tree], sizes: list[int]) -> dict[str, object]:
 
 
 def _sums(
-    problem: Problem, trees: list[Tree], offsets: dict, wanted: list[Definition], quantities: list
+    trees: list[Tree], offsets: dict, forms: list[list], quantities: list[str]
 ) -> tuple[list[CpQuantity], dict[str, object]]:
     """Each quantity's fixed-point sums: per pair a constant, per tree that adds to it each
-    leaf's share rounded down (TERM_LOW) and up (TERM_HIGH), leaf 0 adding nothing.
+    leaf's share rounded down (TERM_LOW), leaf 0 adding nothing, and per pair the most that
+    rounding the constant and the shares up would add (SPREAD).
 
     The constant is rounded one unit further each way, so that the float rounding of
     `predict` and of the products here can never put a value outside its sums.
     """
-    targets = {t.name for t in problem.targets}
-    expressions = {d.name: d.expr for d in wanted}
-    records, const_low, const_high = [], [], []
-    rows = _Rows("TERM", "N_TERMS", "QUANTITY", "TREE")
-    for qi, q in enumerate(quantities, start=1):
-        forms = [
-            affine.form(expressions[q["name"]], problem.hardware_info(p.hardware).numbers, targets)
-            for p in problem.pairs
-        ]
+    records, const_low, spreads = [], [], []
+    rows = _Rows("TERM", "N_TERMS", ("QUANTITY", "TREE"), ("LOW",))
+    for qi, (name, pair_forms) in enumerate(zip(quantities, forms, strict=True), start=1):
         constants = [
             f.const + sum(c * offsets[(i, t)] for t, c in f.coefs.items())
-            for i, f in enumerate(forms, start=1)
+            for i, f in enumerate(pair_forms, start=1)
         ]
         shares = [
-            (number, [coef * v for v in tree.values])
+            (number, tree, [coef * v for v in tree.values])
             for number, tree in enumerate(trees, start=1)
-            if (coef := forms[tree.pair - 1].coefs.get(tree.target, 0.0)) != 0.0
+            if (coef := pair_forms[tree.pairs[0] - 1].coefs.get(tree.target, 0.0)) != 0.0
         ]
-        magnitude = sum(max(map(abs, s)) for _, s in shares) + max(map(abs, constants))
+        magnitude = sum(max(map(abs, s)) for _, _, s in shares) + max(map(abs, constants))
         scale = LIMIT / magnitude if magnitude > 0 else 1.0
         lows = [math.floor(c * scale) - 1 for c in constants]
-        highs = [math.ceil(c * scale) + 1 for c in constants]
-        const_low.append(lows)
-        const_high.append(highs)
-        best, worst = list(lows), list(highs)
-        for number, share in shares:
+        spread = [math.ceil(c * scale) + 1 - low for c, low in zip(constants, lows, strict=True)]
+        best, worst = list(lows), list(lows)
+        for number, tree, share in shares:
             lo = [math.floor(v * scale) for v in share]
-            hi = [math.ceil(v * scale) for v in share]
-            rows.add((qi, number), (0, *lo), (0, *hi))
-            best[trees[number - 1].pair - 1] += min(lo)
-            worst[trees[number - 1].pair - 1] += max(hi)
-        records.append(CpQuantity(q["name"], scale, tuple(best), tuple(worst)))
+            rows.add((qi, number), (0, *lo))
+            up = max(math.ceil(v * scale) - down for v, down in zip(share, lo, strict=True))
+            for pair in tree.pairs:
+                spread[pair - 1] += up
+                best[pair - 1] += min(lo)
+                worst[pair - 1] += max(lo)
+        worst = [w + s for w, s in zip(worst, spread, strict=True)]
+        const_low.append(lows)
+        spreads.append(spread)
+        records.append(CpQuantity(name, scale, tuple(best), tuple(worst)))
     return records, {
         "N_QUANTITIES": len(quantities),
         "CONST_LOW": const_low,
-        "CONST_HIGH": const_high,
+        "SPREAD": spreads,
         **rows.data(),
     }
 
 
 def dzn(data: dict[str, object]) -> str:
     """The CP model's data as MiniZinc data (`.dzn`), which MiniZinc reads in half the time
-    of the same numbers as JSON: every value an int, a bool, or a list or table of ints."""
+    of the same numbers as JSON: every value an int, a bool, or a list or table of ints, or
+    a list of sets of ints."""
     lines = []
     for name, value in data.items():
         if isinstance(value, list) and value and isinstance(value[0], list):
             cells = ", ".join(str(x) for row in value for x in row)
             text = f"array2d(1..{len(value)}, 1..{len(value[0])}, [{cells}])"
+        elif isinstance(value, list) and value and isinstance(value[0], set):
+            sets = ("{" + ", ".join(map(str, sorted(s))) + "}" for s in value)
+            text = "[" + ", ".join(sets) + "]"
         elif isinstance(value, list):
             text = "[" + ", ".join(str(x) for x in value) + "]"
         else:

@@ -78,7 +78,7 @@ def render_cp(problem: Problem, data_file: str, **context) -> tuple[str, str, st
     return (
         _render_model("cp/model.mzn.j2", problem, data_file, **context),
         environment.get_template("cp/best.mzn.j2").render(),
-        environment.get_template("cp/candidates.mzn.j2").render(),
+        environment.get_template("cp/candidates.mzn.j2").render(**context),
     )
 
 
