@@ -242,7 +242,7 @@ def run(
     inputs."""
     build = build.at(query.input_values())
     if _by_cp(build, solver):
-        result = cpsolve.solve(build, query, solver, time_limit)
+        result = _cp_solved(build, query, solver, time_limit)
     else:
         result = _solved(build, solver, instance.data(build, query), time_limit)
     if query.objective is None and result.status == "OPTIMAL":
@@ -279,6 +279,19 @@ class _Proven:
         with self._lock:
             self._results.clear()
 
+    def recall(self, key: tuple) -> runtime.SolveResult | None:
+        """A copy of the result proven for `key`, reporting no flatten or solve time."""
+        known = self.get(key)
+        if known is None:
+            return None
+        statistics = {"flatTime": 0.0, "solveTime": 0.0}
+        return replace(known, values=dict(known.values), statistics=statistics)
+
+    def remember(self, key: tuple, result: runtime.SolveResult) -> None:
+        """Keep `result` for `key` when it is proven and was not interrupted."""
+        if result.status in ("OPTIMAL", "INFEASIBLE") and not result.interrupted:
+            self.put(key, replace(result, values=dict(result.values)))
+
 
 _PROVEN = _Proven()
 
@@ -299,10 +312,9 @@ def _solved(
     files = (build.model_path, build.data_path)
     key = (ready is not None, solver, *((str(p), p.stat().st_mtime_ns) for p in files))
     key += (jsondata.dumps(data),)
-    known = _PROVEN.get(key)
+    known = _PROVEN.recall(key)
     if known is not None:
-        statistics = {"flatTime": 0.0, "solveTime": 0.0}
-        return replace(known, values=dict(known.values), statistics=statistics)
+        return known
     if ready is not None:
         result = prepared.solve(ready, data, time_limit)
         result.statistics["flatTime"] = ready.seconds if fresh else 0.0
@@ -312,9 +324,22 @@ def _solved(
             path.write_text(jsondata.dumps(data))
             flags = None if build.enumerated else dict(solvers.get(solver).mip_flags)
             result = runtime.solve([*files, path], solver, time_limit, flags=flags)
-    if result.status in ("OPTIMAL", "INFEASIBLE") and not result.interrupted:
-        _PROVEN.put(key, replace(result, values=dict(result.values)))
+    _PROVEN.remember(key, result)
     return result
+
+
+def _cp_solved(
+    build: BuildDir, query: Query, solver: str, time_limit: float | None
+) -> runtime.SolveResult:
+    """`cpsolve.solve`, a proven result given again for the same query, as `_solved` does."""
+    files = [build.directory / name for name in build.manifest.model.cp.files]
+    key = ("cp", prepared.enabled(), solver, *((str(p), p.stat().st_mtime_ns) for p in files))
+    key += (query,)
+    known = _PROVEN.recall(key)
+    if known is None:
+        known = cpsolve.solve(build, query, solver, time_limit)
+        _PROVEN.remember(key, known)
+    return known
 
 
 def solve_build(

@@ -61,7 +61,7 @@ SOLVERS: tuple[Solver, ...] = (
 DEFAULT: str = next(s.name for s in SOLVERS if s.default)
 # The solver of a MIP build with a CP model (`hadac.encode.cp`) whose spec names none, where
 # it runs natively. Measured (docs/performance.md, "CP solvers on MIP builds"): Gecode proves
-# the optimum in 1 to 22 s where COIN-BC takes 6 s, many minutes, or finds nothing in two.
+# the optimum in 1 to 2.4 s where COIN-BC takes 6 s, many minutes, or finds nothing in two.
 CP_DEFAULT: str = "gecode"
 
 

@@ -23,7 +23,7 @@ from hadac.builddir import BuildDir
 from hadac.compiler import compile_spec
 from hadac.errors import HadacError
 from hadac.query import Limit, Objective, Query
-from hadac.solve import run, solve_build
+from hadac.solve import forget_proven, run, solve_build
 
 KINDS = {
     "tree": "tree(max_depth = 6)",
@@ -91,6 +91,18 @@ def test_cp_model_flattened_by_minizinc_per_query_answers_as_enumeration(study, 
     monkeypatch.setenv("HADAC_PREPARED", "0")
     assert cpsolve._Runner(build, "gecode").executable is None
     answers_equal_enumeration(build, spec, {"gecode": 8})
+
+
+@pytest.mark.requires_solver("gecode")
+def test_a_cp_answer_proven_once_is_given_again_without_solving(study):
+    build, _ = study
+    query = Query.of_spec(build.manifest)
+    forget_proven()
+    first, point = run(build, query, "gecode")
+    again, same = run(build, query, "gecode")
+    assert first.status == again.status == "OPTIMAL" and first.statistics["solveTime"] > 0
+    assert again.values == first.values and same.quantities == point.quantities
+    assert again.statistics["solveTime"] == again.statistics["flatTime"] == 0.0
 
 
 @pytest.mark.requires_solver("gecode")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hadac import conformal
+from hadac import conformal, surrogates
 from hadac.encode import cp, mip, names
 from hadac.encode.cp import CpOffer
 from hadac.encode.quantities import Definition, definitions, quantity_of
@@ -19,6 +19,10 @@ from hadac.problem import Problem
 from hadac.units import pretty, to_json
 
 ENUMERATION_LIMIT = 100_000
+# A ReLU network's MIP encoding is the slowest to solve (docs/performance.md, "Which shape"):
+# 705,894 configurations of a 3-param study with `mlp(hidden = [16])` surrogates took 13 s
+# enumerated with Gecode and had no proof after 120 s with COIN-BC on the MIP shape.
+NETWORK_ENUMERATION_LIMIT = 1_000_000
 
 
 @dataclass
@@ -38,18 +42,17 @@ class Encoded:
 
 
 def shape_for(problem: Problem) -> str:
-    """Enumerate when every domain is finite, the configurations few, and no target asks
-    for a MIP encoding."""
+    """Enumerate when every domain is finite, the configurations few (up to
+    ENUMERATION_LIMIT, or NETWORK_ENUMERATION_LIMIT when a target is a ReLU network), and no
+    target asks for a MIP encoding."""
     if any(t.encoding not in (None, "table") for t in problem.targets):
         return "mip"
     if not all(p.finite for a in problem.algorithms for p in a.params):
         return "mip"
     sizes = {a.name: math.prod(len(p.values) for p in a.params) for a in problem.algorithms}
-    return (
-        "enumerated"
-        if sum(sizes[p.algorithm] for p in problem.pairs) <= ENUMERATION_LIMIT
-        else "mip"
-    )
+    networks = any(surrogates.kind(t.kind).structure == "relu" for t in problem.targets)
+    limit = NETWORK_ENUMERATION_LIMIT if networks else ENUMERATION_LIMIT
+    return "enumerated" if sum(sizes[p.algorithm] for p in problem.pairs) <= limit else "mip"
 
 
 def encode(

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -123,10 +124,9 @@ CASES = [(case, "gecode") for case in SCALING] + [
 ]
 
 
-@pytest.mark.parametrize(("case", "solver"), CASES)
-def test_solve_command(benchmark, builds, case, solver, require_solver):
-    where = require_solver(solver)
-    build = builds(case)
+def solve_command(build: Path, solver: str) -> Callable[[], dict]:
+    """`hadac solve BUILD --solver S --json --time-limit LIMIT` as a user runs it: a function
+    that runs it and gives its answer."""
     command = [str(HADAC), "solve", str(build), "--solver", solver, "--json"]
     command += ["--time-limit", str(LIMIT)]
 
@@ -135,7 +135,14 @@ def test_solve_command(benchmark, builds, case, solver, require_solver):
         assert done.returncode in (0, 3), done.stderr
         return json.loads(done.stdout)
 
-    answer = benchmark.pedantic(solve, rounds=3, iterations=1)
+    return solve
+
+
+@pytest.mark.parametrize(("case", "solver"), CASES)
+def test_solve_command(benchmark, builds, case, solver, require_solver):
+    where = require_solver(solver)
+    build = builds(case)
+    answer = benchmark.pedantic(solve_command(build, solver), rounds=3, iterations=1)
     benchmark.extra_info.update(
         {
             "case": case,
