@@ -1,4 +1,5 @@
-"""Queries of an enumerated build answered without flattening its model again.
+"""Queries answered without flattening a build's model again: an enumerated build's, and
+the CP model of a MIP build (flattened at compile time, `hadac.cpsolve.prepare`).
 
 A query is the data of a solve: which bounds are on, each pair's rank bound, the
 objective's weights (`hadac.instance`). The enumerated model declares those as variables
@@ -10,8 +11,9 @@ on `specs/tiny.hada`). The FlatZinc differs from the one a full flatten gives on
 equalities, so the solver searches the same model.
 
 This is for CP solvers that MiniZinc runs as a native FlatZinc executable (Gecode), on
-builds without instance inputs (whose ranks are each solve's data, not fixed); every other
-solve goes through MiniZinc (`hadac.runtime.solve`). `HADAC_PREPARED=0` turns it off.
+enumerated builds without instance inputs (whose ranks are each solve's data, not fixed),
+here flattened once per process; every other solve goes through MiniZinc
+(`hadac.runtime.solve`). `HADAC_PREPARED=0` turns both off.
 """
 
 from __future__ import annotations

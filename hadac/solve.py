@@ -335,11 +335,11 @@ def _cp_solved(
     files = [build.directory / name for name in build.manifest.model.cp.files]
     key = ("cp", prepared.enabled(), solver, *((str(p), p.stat().st_mtime_ns) for p in files))
     key += (query,)
-    known = _PROVEN.recall(key)
-    if known is None:
-        known = cpsolve.solve(build, query, solver, time_limit)
-        _PROVEN.remember(key, known)
-    return known
+    result = _PROVEN.recall(key)
+    if result is None:
+        result = cpsolve.solve(build, query, solver, time_limit)
+        _PROVEN.remember(key, result)
+    return result
 
 
 def solve_build(

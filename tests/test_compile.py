@@ -97,3 +97,22 @@ def test_contract_example_compiles_on_the_reference_data(contract_spec, tmp_path
         feasible &= values <= c.bound if c.op == "<=" else values >= c.bound
     emissions = build.values("emissions")
     assert np.min(emissions[feasible]) == pytest.approx(1.268945775619698e-05, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("kind", "shape"), [("tree(max_depth = 6)", "mip"), ("mlp(hidden = [4])", "enumerated")]
+)
+def test_a_network_study_is_enumerated_where_a_tree_study_is_not(tmp_path, kind, shape):
+    """specs/transprecision.hada has 705,894 configurations: beyond the enumeration limit
+    for trees (their CP model answers faster), within the one for ReLU networks, whose MIP
+    encoding is the slowest (docs/performance.md, "Which shape")."""
+    from hadac.checks import load
+    from hadac.encode.model import shape_for
+
+    spec = REPO / "specs" / "transprecision.hada"
+    data = str(spec.parent / "data")
+    text = spec.read_text().replace('"data/', f'"{data}/').replace("tree(max_depth = 6)", kind)
+    path = tmp_path / "study.hada"
+    path.write_text(text)
+    problem, _ = load(path)
+    assert shape_for(problem) == shape

@@ -97,21 +97,20 @@ def _trees(
 
     Pairs that share a fitted surrogate share its trees when its target weighs the same in
     every quantity on each (`forms`: per quantity, each pair's affine form)."""
-    out, offsets, groups = [], {}, {}
+    out, offsets, keys, groups = [], {}, {}, {}
     for index, pair in enumerate(problem.pairs, start=1):
         for target in problem.targets:
             weights = tuple(f[index - 1].coefs.get(target.name, 0.0) for f in forms)
-            key = (id(fitted[(pair.algorithm, pair.hardware, target.name)]), target.name, weights)
+            fit = fitted[(pair.algorithm, pair.hardware, target.name)]
+            key = keys[(index, target.name)] = (id(fit), target.name, weights)
             groups.setdefault(key, []).append(index)
     for index, pair in enumerate(problem.pairs, start=1):
         algorithm = problem.algorithm(pair.algorithm)
         first = first_param[algorithm.name]
         params = list(range(first, first + len(algorithm.params)))
         for target in problem.targets:
-            fit = fitted[(pair.algorithm, pair.hardware, target.name)]
-            weights = tuple(f[index - 1].coefs.get(target.name, 0.0) for f in forms)
-            pairs = tuple(groups[(id(fit), target.name, weights)])
-            estimator = fit.estimator
+            pairs = tuple(groups[keys[(index, target.name)]])
+            estimator = fitted[(pair.algorithm, pair.hardware, target.name)].estimator
             if encodings[(algorithm.name, target.name)] == "table":
                 offsets[(index, target.name)] = 0.0
                 if pairs[0] == index:

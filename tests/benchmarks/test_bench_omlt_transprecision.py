@@ -1,6 +1,7 @@
 """hadac against OMLT + HiGHS on the transprecision-shaped 3-param study, same fitted models.
 
-Run with (needs the `peers` extra: `pip install -e '.[test,peers]'`; about 10 minutes):
+Run with (needs the `peers` extra: `pip install -e '.[test,peers]'`; the peer ran for over
+26 minutes here):
     .venv/bin/python -m pytest -n 0 tests/benchmarks/test_bench_omlt_transprecision.py \
         --benchmark-only --benchmark-json=docs/benchmarks/omlt-transprecision.json
 

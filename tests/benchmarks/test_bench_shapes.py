@@ -13,7 +13,7 @@ BUILD --solver S --json --time-limit 120`, the whole command, median of 3, with 
 which have no CP model, is solved by COIN-BC on its MIP shape. Both shapes must give the
 same optimum.
 
-Run with (about 20 minutes):
+Run with (about 11 minutes):
     .venv/bin/python -m pytest -n 0 tests/benchmarks/test_bench_shapes.py --benchmark-only \
         --benchmark-json=docs/benchmarks/shapes.json
 """
