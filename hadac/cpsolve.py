@@ -207,6 +207,7 @@ class _Runner:
         self.info = runtime.solver_info(solver)
         self.prepared: PreparedRecord | None = None
         self.executable: Path | None = None
+        self.ready: dict[int, prepared.Prepared] = {}  # each item's FlatZinc, once read
         record = build.manifest.model.cp.prepared
         found = prepared.flatzinc_solver(solver) if prepared.enabled() else None
         if found is not None and record is not None:
@@ -217,10 +218,11 @@ class _Runner:
         self, item: int, data: dict, folder: Path, time_limit: float | None, listing: int = 0
     ) -> runtime.Run:
         if self.prepared is not None and self.executable is not None:
-            record = self.prepared.files[item]
-            text = (self.build.directory / record.file).read_text()
-            ready = prepared.Prepared.of(text, record.query, self.executable)
-            run = prepared.solutions(ready, data, time_limit, listing)
+            if item not in self.ready:
+                record = self.prepared.files[item]
+                text = (self.build.directory / record.file).read_text()
+                self.ready[item] = prepared.Prepared.of(text, record.query, self.executable)
+            run = prepared.solutions(self.ready[item], data, time_limit, listing)
             # reading the FlatZinc is what remains of flattening
             run.statistics["flatTime"] = run.statistics.get("initTime", 0.0)
             return run

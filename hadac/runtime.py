@@ -106,7 +106,7 @@ def _listed(path: Path) -> dict[str, minizinc.Solver]:
     return out
 
 
-def _find(name: str) -> SolverInfo:
+def find(name: str) -> SolverInfo:
     """Solver `name` on the first driver that has it, native first; the drivers after that
     one are not started (the bundled one costs about 0.4 s to ask)."""
     paths = _driver_paths()
@@ -125,7 +125,7 @@ def _find(name: str) -> SolverInfo:
 @cache
 def solvers() -> tuple[SolverInfo, ...]:
     """Each of hadac's solvers (hadac.solvers): the first driver that has it, native first."""
-    return tuple(_find(name) for name in solver_table.names())
+    return tuple(find(name) for name in solver_table.names())
 
 
 def backend(info: SolverInfo) -> minizinc.Solver:
@@ -135,7 +135,7 @@ def backend(info: SolverInfo) -> minizinc.Solver:
 
 def solver_info(name: str) -> SolverInfo:
     solver_table.get(name)  # an unknown name is an error that lists the known ones
-    info = _find(name)
+    info = find(name)
     if not info.available:
         raise HadacError(f"solver '{name}' is not available: {info.reason}")
     return info
