@@ -488,10 +488,11 @@ def _bound(constraint: ast.Constraint, typer: Typer, spec: ast.Spec) -> Bound | 
     if joined is None:
         return None
     (lexpr, unit), (rexpr, _) = joined
+    written = None
     if names_in(rexpr):
         quantity, bound = Op("-", lexpr, rexpr), 0.0
     else:
-        quantity, bound = lexpr, float(evaluate(rexpr, {}))
+        quantity, bound, written = lexpr, float(evaluate(rexpr, {})), right[1]
     text = _statement_text(spec, constraint.pos)
     confidence = constraint.confidence
     if confidence is not None and not 0.0 < confidence < 1.0:
@@ -500,7 +501,9 @@ def _bound(constraint: ast.Constraint, typer: Typer, spec: ast.Spec) -> Bound | 
             f"confidence {confidence:g} must be above 0 and below 1, like 0.95",
         )
         return None
-    return Bound(quantity, constraint.op, bound, unit, text, constraint.pos.line, confidence)
+    return Bound(
+        quantity, constraint.op, bound, unit, text, constraint.pos.line, confidence, written
+    )
 
 
 def _statement_text(spec: ast.Spec, pos: ast.Pos) -> str:

@@ -444,8 +444,9 @@ def _print_answer(answer) -> None:
     out.print(table)
     for row in answer.constraints:
         sign = "+" if row["op"] == "<=" else "-"
-        margin = f" {sign} margin {shown(row['margin'])}" if "margin" in row else ""
-        value = f"{shown(row['value'])}{margin} {row['unit']}".rstrip()
+        said = row.get("written", row)  # in the bound's own unit where it was written in one
+        margin = f" {sign} margin {shown(said['margin'])}" if "margin" in said else ""
+        value = f"{shown(said['value'])}{margin} {said['unit']}".rstrip()
         out.print(f"  [green]✓[/] {escape(row['text'])}  ({escape(value)})")
     for o in answer.pairs:
         value = f": {shown(o.objective)} {answer.objective_unit}" if o.objective is not None else ""

@@ -232,6 +232,19 @@ class PairMargin:
 
 
 @dataclass(frozen=True)
+class Written:
+    """The unit a bound was written in, when it is not its quantity's stored unit, and the
+    factor that takes a stored value into it: `emissions <= 1 mg` shows kg values in mg."""
+
+    unit: str = ""
+    scale: float = 1.0
+
+    def show(self, value: float, stored: str) -> tuple[float, str]:
+        """`value` (in the `stored` unit) in the unit written, and that unit."""
+        return (value * self.scale, self.unit) if self.unit else (value, stored)
+
+
+@dataclass(frozen=True)
 class ConstraintRecord:
     """A constraint of the spec, as the bound it puts on one quantity."""
 
@@ -243,6 +256,7 @@ class ConstraintRecord:
     unit: str
     confidence: float | None = None
     margins: tuple[PairMargin, ...] = ()  # with a confidence: each pair's margin
+    written: Written = Written()
 
     def margin(self, algorithm: str, hardware: str) -> float:
         """The margin this constraint adds on a pair (0 without a confidence)."""

@@ -48,7 +48,7 @@ def answer_html(answer: Answer) -> str:
         rows.append(("objective", f"{answer.objective_text}: {objective}"))
     checks = "".join(
         f"<tr><td {_CELL}>{'✓' if row['holds'] else '✗'}</td><td {_CELL}>{escape(row['text'])}"
-        f"</td><td {_CELL}>{escape(_value(row['value'], row['unit']))}</td></tr>"
+        f"</td><td {_CELL}>{escape(_said(row))}</td></tr>"
         for row in answer.constraints
     )
     return (
@@ -61,6 +61,12 @@ def answer_html(answer: Answer) -> str:
 
 def _value(value: float, unit: str) -> str:
     return f"{shown(value)} {unit}".rstrip()
+
+
+def _said(row: dict) -> str:
+    """A constraint row's value, in the bound's own unit where it was written in one."""
+    said = row.get("written", row)
+    return _value(said["value"], said["unit"])
 
 
 def front_html(front: Front) -> str:

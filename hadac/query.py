@@ -19,8 +19,18 @@ from hadac import ast, parser
 from hadac import inputs as inputs_
 from hadac.errors import Diagnostic, HadacError, Reporter
 from hadac.inputs import InputValue
-from hadac.manifest import ConstraintRecord, Manifest, PairMargin
-from hadac.units import Const, Op, Typer, evaluate, from_json, names_in, parse_unit, to_json
+from hadac.manifest import ConstraintRecord, Manifest, PairMargin, Written
+from hadac.units import (
+    Const,
+    Op,
+    Typer,
+    evaluate,
+    from_json,
+    names_in,
+    parse_unit,
+    to_json,
+    written_as,
+)
 
 
 @dataclass(frozen=True)
@@ -36,6 +46,7 @@ class Limit:
     confidence: float | None = None
     margins: tuple[PairMargin, ...] = ()
     strict: bool = False  # `<` (or `>`): what `hadac pareto` asks to close a gap
+    written: Written = Written()
 
     @classmethod
     def of_constraint(cls, record: ConstraintRecord) -> Limit:
@@ -48,6 +59,7 @@ class Limit:
             record.line,
             record.confidence,
             record.margins,
+            written=record.written,
         )
 
     def margin(self, algorithm: str, hardware: str) -> float:
@@ -178,7 +190,9 @@ def what_if(
             limits.append(new)
         else:
             old = limits[same]
-            limits[same] = dataclasses.replace(old, bound=new.bound, text=new.text, line=None)
+            limits[same] = dataclasses.replace(
+                old, bound=new.bound, text=new.text, line=None, written=new.written
+            )
     objective = base.objective
     for sense, text, option in (
         ("minimize", minimize, names.minimize),
@@ -262,23 +276,32 @@ def parse_limit(manifest: Manifest, text: str, option: str = "--constraint") -> 
         )
         reporter.raise_if_errors()
     left, right = typer.lower(node.left), typer.lower(node.right)
-    joined = None
-    if left is not None and right is not None:
-        joined = typer.join(left, right, node.op_pos, f"'{node.op}'")
     reporter.raise_if_errors()
-    (lexpr, unit), (rexpr, _) = joined
     op, split = node.op, node.op_pos.column - 1
     side = (text[:split], 0)  # the bounded side's text and where it starts
-    if not names_in(lexpr) and names_in(rexpr):  # `10 s >= time` is `time <= 10 s`
-        lexpr, rexpr, op = rexpr, lexpr, "<=" if op == ">=" else ">="
+    if not names_in(left[0]) and names_in(right[0]):  # `10 s >= time` is `time <= 10 s`
+        left, right, op = right, left, "<=" if op == ">=" else ">="
         side = (text[split + len(node.op) :], split + len(node.op))
+    joined = typer.join(left, right, node.op_pos, f"'{node.op}'")
+    reporter.raise_if_errors()
+    (lexpr, _), (rexpr, _) = joined
+    constant_unit = right[1]
     if names_in(rexpr):
         lexpr, rexpr, side = Op("-", lexpr, rexpr), Const(0.0), (text, 0)
+        constant_unit = None
     written, start = side
     column = start + len(written) - len(written.lstrip()) + 1
     quantity = _quantity_of(manifest, lexpr, option, text, written.strip(), column)
     record = manifest.quantity(quantity)
-    return Limit(quantity, op, float(evaluate(rexpr, {})), " ".join(text.split()), record.unit)
+    stored = parse_unit(record.unit) if record.unit else None
+    return Limit(
+        quantity,
+        op,
+        float(evaluate(rexpr, {})),
+        " ".join(text.split()),
+        record.unit,
+        written=written_as(stored, constant_unit),
+    )
 
 
 def parse_objective(

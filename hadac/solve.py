@@ -133,6 +133,11 @@ def verify(build: BuildDir, query: Query, point: Point) -> list[dict]:
         }
         if limit.confidence is not None:
             row.update(confidence=limit.confidence, margin=margin)
+        if limit.written.unit:  # the figures in the unit the bound was written in, for people
+            scale = limit.written.scale
+            row["written"] = {"value": value * scale, "unit": limit.written.unit}
+            if "margin" in row:
+                row["written"]["margin"] = margin * scale
         rows.append(row)
         if not holds:
             where = f"line {limit.line}: " if limit.line else ""

@@ -17,6 +17,7 @@ import numpy as np
 
 from hadac import ast
 from hadac.errors import Reporter
+from hadac.manifest import Written
 
 if TYPE_CHECKING:  # pint is imported when a unit is first parsed: evaluating needs none
     import pint
@@ -98,6 +99,15 @@ def pretty(unit: pint.Unit | None) -> str:
         return ""
     text = f"{unit:~}"
     return text.replace(" ", "")
+
+
+def written_as(stored: pint.Unit | None, written: pint.Unit | None) -> Written:
+    """How a bound written in `written` on a quantity stored in `stored` shows its values."""
+    if stored is None or written is None or stored == written:
+        return Written()
+    if not (_linear(stored) and _linear(written)):
+        return Written()
+    return Written(pretty(written), factor(stored, written))
 
 
 # ---- lowered expressions: plain arithmetic on stored values ----

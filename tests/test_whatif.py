@@ -59,9 +59,27 @@ def test_a_constraint_on_a_bounded_quantity_replaces_its_bound(tiny):
     }
     # Units convert as in a spec, and a bound written the other way round is the same bound.
     assert answer(tiny, "--constraint", "10 s >= time")["choice"] == tight["choice"]
+    assert answer(tiny, "--constraint", "10000 ms >= time")["choice"] == tight["choice"]
     minutes = answer(tiny, "--constraint", "time <= 0.5 min")
     assert minutes["query"]["constraints"][0]["bound"] == 30.0
+    row = minutes["constraints"][0]
+    assert row["unit"] == "s" and row["written"] == {"value": row["value"] / 60, "unit": "min"}
     assert (tiny / "model.mzn").stat().st_mtime_ns == before
+
+
+@pytest.mark.requires_solver("gecode")
+def test_a_bound_shows_its_value_in_the_unit_it_was_written_in(tiny, tmp_path):
+    said = solve(tiny, "--constraint", "time <= 500 min").output
+    value = answer(tiny, "--constraint", "time <= 500 min")["constraints"][0]["value"]
+    assert f"time <= 500 min  ({value / 60:.6g} min)" in said
+    source = (REPO / "specs" / "tiny.hada").read_text().replace('"data/', f'"{REPO}/specs/data/')
+    spec = tmp_path / "gigabytes.hada"
+    spec.write_text(source.replace("constraint memory <= 200 MB", "constraint memory <= 0.2 GB"))
+    build = compile_spec(spec, tmp_path / "b").directory
+    row = answer(build)["constraints"][2]
+    assert row["text"] == "memory <= 0.2 GB" and row["bound"] == 200.0
+    assert row["written"] == {"value": pytest.approx(row["value"] / 1000), "unit": "GB"}
+    assert "(0." in solve(build).output.split("memory <= 0.2 GB", 1)[1].splitlines()[0]
 
 
 @pytest.mark.requires_solver("gecode")

@@ -16,7 +16,7 @@ from hadac.encode.render import render, render_mip
 from hadac.encode.tables import build_tables
 from hadac.manifest import ConstraintRecord, ObjectiveRecord, PairMargin, QuantityRecord
 from hadac.problem import Problem
-from hadac.units import pretty, to_json
+from hadac.units import pretty, to_json, written_as
 
 ENUMERATION_LIMIT = 100_000
 # A ReLU network's MIP encoding is the slowest to solve (docs/performance.md, "Which shape"):
@@ -87,6 +87,7 @@ def _statements(problem: Problem, fitted: dict, wanted: list[Definition]):
                 pretty(bound.unit),
                 bound.confidence,
                 pair_margins,
+                written_as(bound.unit, bound.written),
             )
         )
     objective = None
