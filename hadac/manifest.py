@@ -239,10 +239,6 @@ class Written:
     unit: str = ""
     scale: float = 1.0
 
-    def show(self, value: float, stored: str) -> tuple[float, str]:
-        """`value` (in the `stored` unit) in the unit written, and that unit."""
-        return (value * self.scale, self.unit) if self.unit else (value, stored)
-
 
 @dataclass(frozen=True)
 class ConstraintRecord:

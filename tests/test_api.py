@@ -226,6 +226,9 @@ def test_answers_and_fronts_show_as_html(studies):
     study = studies["tiny"]
     shown = study.solve(solver=SOLVER)._repr_html_()
     assert "OPTIMAL" in shown and "time &lt;= 30 s" in shown and "<table" in shown
+    minutes = study.solve(constraints=["time <= 0.5 min"], solver=SOLVER)
+    value = minutes.constraints[0]["written"]["value"]
+    assert f"{value:.6g} min</td>" in minutes._repr_html_()  # in the unit the bound says
     refused = study.solve(constraints=["time <= 1 s"], solver=SOLVER)._repr_html_()
     assert "INFEASIBLE" in refused and "time &lt;= 1 s cannot hold" in refused
     front = study.pareto("cost,time", 4, SOLVER)
