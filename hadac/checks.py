@@ -488,11 +488,11 @@ def _bound(constraint: ast.Constraint, typer: Typer, spec: ast.Spec) -> Bound | 
     if joined is None:
         return None
     (lexpr, unit), (rexpr, _) = joined
-    written = None
+    written_unit = None
     if names_in(rexpr):
         quantity, bound = Op("-", lexpr, rexpr), 0.0
     else:
-        quantity, bound, written = lexpr, float(evaluate(rexpr, {})), right[1]
+        quantity, bound, written_unit = lexpr, float(evaluate(rexpr, {})), right[1]
     text = _statement_text(spec, constraint.pos)
     confidence = constraint.confidence
     if confidence is not None and not 0.0 < confidence < 1.0:
@@ -502,7 +502,7 @@ def _bound(constraint: ast.Constraint, typer: Typer, spec: ast.Spec) -> Bound | 
         )
         return None
     return Bound(
-        quantity, constraint.op, bound, unit, text, constraint.pos.line, confidence, written
+        quantity, constraint.op, bound, unit, text, constraint.pos.line, confidence, written_unit
     )
 
 

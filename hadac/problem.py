@@ -143,7 +143,7 @@ class Bound:
     text: str
     line: int
     confidence: float | None = None  # tighten by conformal margins (hadac.conformal)
-    written: pint.Unit | None = None  # the unit of the bound as written: `1 mg` on kg
+    written_unit: pint.Unit | None = None  # the bound's own unit: `1 mg` on a kg target
 
     def holds(self, value: np.ndarray | float) -> np.ndarray | bool:
         return value <= self.bound if self.op == "<=" else value >= self.bound

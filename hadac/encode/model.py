@@ -87,7 +87,7 @@ def _statements(problem: Problem, fitted: dict, wanted: list[Definition]):
                 pretty(bound.unit),
                 bound.confidence,
                 pair_margins,
-                written_as(bound.unit, bound.written),
+                written_as(bound.unit, bound.written_unit),
             )
         )
     objective = None
