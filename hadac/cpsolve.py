@@ -14,6 +14,10 @@ its relaxed objective (`low`, or `-high` when maximising) never exceeds the true
    than any configuration beyond the cut can be. That one is the optimum of the fitted
    models, as on every other path; `SolveResult.candidates` says how many were decided.
 
+Before step 1, a local search on the fitted models (`hadac.localsearch`) looks for a good
+configuration that meets every bound. With its true objective as the cut, step 2 alone
+finds and proves the optimum, without the search of step 1: one CP run instead of two.
+
 The query's data are variables of the model that the data fixes, so `prepare` flattens
 both solve items once, at compile time, for the default CP solver when it has a native
 FlatZinc executable (`hadac.prepared`): a solve then costs the solver's own run instead of
@@ -32,32 +36,32 @@ from pathlib import Path
 
 import numpy as np
 
-from hadac import jsondata, prepared, runtime, solvers
+from hadac import jsondata, localsearch, prepared, runtime, solvers
 from hadac.builddir import BuildDir, sha256
 from hadac.encode import names
 from hadac.encode.fixedpoint import BIG
 from hadac.encode.tables import quantity_values
 from hadac.errors import HadacError
-from hadac.manifest import CpRecord, FlatZincRecord, PreparedRecord
+from hadac.manifest import CpRecord, FlatZincRecord, Manifest, PreparedRecord
 from hadac.query import Query
 from hadac.units import from_json
 
 CANDIDATES_LIMIT = 200_000  # configurations decided by `predict` before the solve gives up
+FIRST_LISTING_LIMIT = 1_000  # configurations listed from a local search's cut before a search
 # the query's data of the model (`query_data`), and those the listing adds (`cut_data`)
 QUERY = ("USE_UPPER", "UPPER", "USE_LOWER", "LOWER", "OBJECTIVE", "MAXIMIZE", "PAIR_ORDER")
-CUT = ("CUT", "EXCLUDE", "LEAF")
+CUT = ("CUT", "EXCLUDE", "EXCLUDE_PAIR", "EXCLUDE_AT")
 
 
 @dataclass
 class Candidate:
     """A configuration the CP solver listed: its pair, its params' positions, and its
-    fixed-point sums."""
+    fixed-point sums (none for a configuration found otherwise)."""
 
     pair: int
     positions: tuple[int, ...]
     low: list[int]
     high: list[int]
-    leaves: list[int]
     values: dict[str, float] | None = None  # every quantity, by `predict`, once decided
 
 
@@ -99,11 +103,19 @@ def query_data(build: BuildDir, query: Query) -> dict[str, object]:
     return out
 
 
-def cut_data(cut: int, leaves: list[int] | None, trees: int) -> dict[str, object]:
+def cut_data(cut: int, exclude: Candidate | None, manifest: Manifest) -> dict[str, object]:
     """The listing's data: every configuration whose relaxed objective is at most `cut`,
-    without the objective's `leaves` of an answer found (when given)."""
-    exclude = leaves is not None
-    return {"CUT": int(_clip(cut)), "EXCLUDE": exclude, "LEAF": leaves if exclude else [0] * trees}
+    except those on the pair of `exclude` (when given) with its objective's leaves."""
+    at: list[int] = []
+    algorithm = None if exclude is None else manifest.pairs[exclude.pair - 1].algorithm
+    for name, domains in manifest.model.cp.domains.items():
+        at += list(exclude.positions) if name == algorithm else [1] * len(domains)
+    return {
+        "CUT": int(_clip(cut)),
+        "EXCLUDE": exclude is not None,
+        "EXCLUDE_PAIR": 1 if exclude is None else exclude.pair,
+        "EXCLUDE_AT": at,
+    }
 
 
 def prepare(directory: Path, cp: CpRecord) -> PreparedRecord | None:
@@ -152,13 +164,17 @@ def solve(
 
     with tempfile.TemporaryDirectory(prefix="hadac-cp-") as folder:
         data = query_data(build, query)
+        decider = _Decider(build, query, cp)
+        found = _listed_from_incumbent(runner, decider, data, Path(folder), left(), statistics)
+        if found is not None:
+            statistics["candidates"] = decider.count
+            return runtime.SolveResult("OPTIMAL", decider.values(found), statistics, False)
         first = runner.run(0, data, Path(folder), left())
         _add(statistics, first)
         if first.status == "INFEASIBLE" or not first.values:
             return runtime.SolveResult(first.status, {}, statistics, first.interrupted)
         proven, interrupted = first.status == "OPTIMAL", first.interrupted
         relaxed = int(first.values["objective"])
-        decider = _Decider(build, query, cp)
         found = decider.decide([_candidate(build, first.values)])
         # without a true objective in hand, the true optimum may lie one unit per tree and
         # the constant's two above the relaxed one
@@ -169,7 +185,7 @@ def solve(
             # ties with an answer already found cannot beat it, unless a second objective
             # may order them
             exclude = found is not None and query.objective.then is None
-            listing = data | cut_data(cut, found.leaves if exclude else None, cp.trees)
+            listing = data | cut_data(cut, found if exclude else None, build.manifest)
             result = runner.run(1, listing, Path(folder), left(), CANDIDATES_LIMIT + 1)
             if len(result.solutions) > CANDIDATES_LIMIT:
                 raise HadacError(
@@ -195,6 +211,38 @@ def solve(
         return runtime.SolveResult(status, {}, statistics, interrupted)
     status = "OPTIMAL" if proven else "FEASIBLE"
     return runtime.SolveResult(status, decider.values(found), statistics, interrupted)
+
+
+def _listed_from_incumbent(
+    runner: _Runner,
+    decider: _Decider,
+    data: dict[str, object],
+    folder: Path,
+    time_limit: float | None,
+    statistics: dict,
+) -> Candidate | None:
+    """The optimum, found and proven by one listing whose cut is the true objective of a
+    configuration found by local search (`hadac.localsearch`): every configuration at least
+    as good as that one has a relaxed objective at most the cut, so it is listed and decided.
+    None when the query has no objective, the search found no configuration that meets the
+    bounds, or the listing is incomplete or longer than `FIRST_LISTING_LIMIT`: the solve then
+    searches for the least relaxed objective first."""
+    build, query = decider.build, decider.query
+    if query.objective is None:
+        return None
+    sizes = [[len(d) for d in decider.cp.domains[p.algorithm]] for p in build.manifest.pairs]
+    start = localsearch.search(sizes, decider.objectives)
+    if start is None:
+        return None
+    incumbent = decider.known(*start)
+    exclude = incumbent if query.objective.then is None else None
+    listing = data | cut_data(_cut(decider, incumbent), exclude, build.manifest)
+    result = runner.run(1, listing, folder, time_limit, FIRST_LISTING_LIMIT + 1)
+    _add(statistics, result)
+    complete = result.status in ("OPTIMAL", "INFEASIBLE") and not result.interrupted
+    if not complete or len(result.solutions) > FIRST_LISTING_LIMIT:
+        return None
+    return decider.decide([incumbent] + [_candidate(build, v) for v in result.solutions])
 
 
 class _Runner:
@@ -293,8 +341,7 @@ def _candidate(build: BuildDir, values: dict) -> Candidate:
     positions = tuple(
         int(values[names.position_var(algorithm, p.name)]) for p in manifest.params[algorithm]
     )
-    low, high, leaves = list(values["low"]), list(values["high"]), list(values["leaf"])
-    return Candidate(pair, positions, low, high, leaves)
+    return Candidate(pair, positions, list(values["low"]), list(values["high"]))
 
 
 class _Decider:
@@ -337,6 +384,25 @@ class _Decider:
             for j, i in enumerate(rows):
                 out[i] = {name: float(column[j]) for name, column in columns.items()}
         return out
+
+    def objectives(self, configurations: list[tuple[int, tuple[int, ...]]]) -> np.ndarray:
+        """Each configuration's true objective in fixed point (as `objective`), inf where it
+        misses a bound of the query; none of them counts as decided."""
+        candidates = [Candidate(pair, positions, [], []) for pair, positions in configurations]
+        out = np.full(len(candidates), np.inf)
+        for i, (c, values) in enumerate(zip(candidates, self.quantities(candidates), strict=True)):
+            if self._meets(c, values):
+                c.values = values
+                out[i] = self.objective(c)
+        return out
+
+    def known(self, pair: int, positions: tuple[int, ...]) -> Candidate:
+        """A configuration found without the CP solver, decided."""
+        c = Candidate(pair, positions, [], [])
+        self.count += 1
+        c.values = self.quantities([c])[0]
+        self.seen[(pair, positions)] = c.values if self._meets(c, c.values) else None
+        return c
 
     def decide(self, candidates: list[Candidate]) -> Candidate | None:
         """The best candidate that meets every limit of the query, or None."""

@@ -94,6 +94,37 @@ def test_cp_model_flattened_by_minizinc_per_query_answers_as_enumeration(study, 
 
 
 @pytest.mark.requires_solver("gecode")
+def test_a_local_search_answer_is_proven_by_one_listing(study, monkeypatch):
+    """When the local search finds a configuration that meets the bounds, one listing under
+    its objective finds and proves the optimum: the CP solver runs once."""
+    build, spec = study
+    items = []
+    listing = cpsolve._Runner.run
+
+    def run_item(self, item, *args, **kwargs):
+        items.append(item)
+        return listing(self, item, *args, **kwargs)
+
+    monkeypatch.setattr(cpsolve._Runner, "run", run_item)
+    forget_proven()
+    query = Query.of_spec(build.manifest)
+    result, point = run(build, query, "gecode")
+    assert result.status == "OPTIMAL" and items == [1]
+    expected = oracle(build, enumerate_build(build, spec), query)
+    assert point.quantities[query.objective.quantity] == expected
+
+
+@pytest.mark.requires_solver("gecode")
+def test_cp_answers_as_enumeration_without_a_local_search(study, monkeypatch):
+    """Without a configuration from the local search (none it tried met the bounds), the
+    solve searches for the least relaxed objective first, then lists: the same answers."""
+    build, spec = study
+    monkeypatch.setattr(cpsolve.localsearch, "search", lambda *args, **kwargs: None)
+    forget_proven()
+    answers_equal_enumeration(build, spec, {"gecode": 12})
+
+
+@pytest.mark.requires_solver("gecode")
 def test_a_cp_answer_proven_once_is_given_again_without_solving(study):
     build, _ = study
     query = Query.of_spec(build.manifest)
