@@ -19,6 +19,7 @@ import io
 import json
 import os
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
@@ -205,12 +206,16 @@ class BuildDir:
             for s in self.manifest.surrogates
             if s.predictor is not None
         ]
+        paths = [self.directory / name for name, _ in files]
+        present = [path for path in paths if path.is_file()]
+        # hashlib lets go of the GIL: tens of MB hash in half the time on two cores
+        with ThreadPoolExecutor(2) as pool:
+            digests = dict(zip(present, pool.map(sha256, present), strict=True))
         problems = []
-        for name, digest in files:
-            path = self.directory / name
-            if not path.is_file():
+        for path, (_, digest) in zip(paths, files, strict=True):
+            if path not in digests:
                 problems.append(f"{path} is missing")
-            elif sha256(path) != digest:
+            elif digests[path] != digest:
                 problems.append(
                     f"{path} is damaged or was edited (its sha256 is not the one recorded)"
                 )

@@ -357,10 +357,11 @@ class _Decider:
         """Every quantity of each candidate, predicted pair by pair."""
         manifest = self.build.manifest
         out: list[dict[str, float] | None] = [None] * len(candidates)
-        for index, pair in enumerate(manifest.pairs, start=1):
-            rows = [i for i, c in enumerate(candidates) if c.pair == index]
-            if not rows:
-                continue
+        by_pair: dict[int, list[int]] = {}
+        for i, c in enumerate(candidates):
+            by_pair.setdefault(c.pair, []).append(i)
+        for index, rows in sorted(by_pair.items()):
+            pair = manifest.pairs[index - 1]
             domains = self.cp.domains[pair.algorithm]
             grid = np.array(
                 [

@@ -20,23 +20,35 @@ Objectives = Callable[[list[Configuration]], np.ndarray]
 
 
 def search(
-    sizes: Sequence[Sequence[int]], objectives: Objectives, samples: int = 100, sweeps: int = 5
+    sizes: Sequence[Sequence[int]],
+    objectives: Objectives,
+    samples: int = 100,
+    descents: int = 4,
+    sweeps: int = 5,
 ) -> Configuration | None:
     """The best configuration found, or None when no configuration tried meets the bounds.
 
     `sizes[i]` are the domain sizes of pair i + 1's params; `objectives` gives each
-    configuration's objective to minimise, inf where it misses a bound."""
+    configuration's objective to minimise, inf where it misses a bound. `samples` random
+    configurations per pair, and the best of each of the `descents` pairs whose samples did
+    best are improved."""
     rng = np.random.default_rng(0)
-    best, value = None, np.inf
+    tried: list[Configuration] = []
     for pair, domain in enumerate(sizes, start=1):
         rows = rng.integers(1, np.asarray(domain, dtype=int) + 1, size=(samples, len(domain)))
-        tried = [(pair, tuple(int(k) for k in row)) for row in rows]
-        values = objectives(tried)
-        start = int(np.argmin(values))
-        if np.isfinite(values[start]):
-            found, found_value = _descend(tried[start], values[start], domain, objectives, sweeps)
-            if found_value < value:
-                best, value = found, found_value
+        tried += [(pair, tuple(int(k) for k in row)) for row in rows]
+    values = objectives(tried)
+    seeds: dict[int, int] = {}  # per pair, its best sample, the best pairs first
+    for i in np.argsort(values, kind="stable"):
+        if not np.isfinite(values[i]) or len(seeds) == descents:
+            break
+        seeds.setdefault(tried[i][0], int(i))
+    best, value = None, np.inf
+    for i in seeds.values():
+        domain = sizes[tried[i][0] - 1]
+        found, found_value = _descend(tried[i], values[i], domain, objectives, sweeps)
+        if found_value < value:
+            best, value = found, found_value
     return best
 
 

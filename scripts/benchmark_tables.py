@@ -58,7 +58,7 @@ def main() -> None:
     for path in map(Path, sys.argv[1:]):
         data = json.loads(path.read_text())
         print(f"### {path.name}\n")
-        if data["benchmarks"] and "case" in data["benchmarks"][0]["extra_info"]:
+        if data["benchmarks"] and "encoding" in data["benchmarks"][0]["extra_info"]:
             scaling(data)
         else:
             timings(data)
