@@ -25,6 +25,7 @@ import numpy as np
 
 from hadac import affine, onehot, surrogates
 from hadac.encode import mip, names
+from hadac.encode.cpnet import Network
 from hadac.encode.fixedpoint import BIG, LIMIT, SUM_LIMIT
 from hadac.encode.quantities import Definition
 from hadac.encode.render import render_cp
@@ -32,6 +33,7 @@ from hadac.manifest import CpQuantity
 from hadac.problem import AlgorithmInfo, Problem
 from hadac.surrogates.ensemble import TreeEnsemble
 from hadac.surrogates.leaves import leaves
+from hadac.surrogates.mlp import MLP
 
 
 @dataclass
@@ -79,9 +81,16 @@ def reason_against(problem: Problem, encodings: dict) -> str | None:
                 return f"param {p.name} of '{algorithm.name}' is a str param"
     for (algorithm, target), encoding in sorted(encodings.items()):
         kind = problem.target(target).kind
-        if encoding != "table" and not isinstance(surrogates.kind(kind), TreeEnsemble):
-            return f"'{target}' of '{algorithm}' is a {kind} surrogate (only trees and tables)"
+        if encoding != "table" and not _encodable(surrogates.kind(kind)):
+            return (
+                f"'{target}' of '{algorithm}' is a {kind} surrogate"
+                " (only trees, tables and ReLU networks)"
+            )
     return None
+
+
+def _encodable(kind) -> bool:
+    return isinstance(kind, TreeEnsemble) or kind.name == MLP.name
 
 
 def _positions(values: tuple[float, ...], low: float, high: float) -> tuple[int, int]:
@@ -91,13 +100,14 @@ def _positions(values: tuple[float, ...], low: float, high: float) -> tuple[int,
 
 def _trees(
     problem: Problem, fitted: dict, encodings: dict, first_param: dict, forms: list[list]
-) -> tuple[list[Tree], dict[tuple[int, str], float]]:
-    """Every tree of every surrogate, pair-major, as boxes of positions, and the constant
-    each (pair, target) adds to its trees' sum (an ensemble's offset, 0 for a table).
+) -> tuple[list[Tree], list[Network], dict[tuple[int, str], float]]:
+    """Every tree of every surrogate, pair-major, as boxes of positions, every network, and
+    the constant each (pair, target) adds to its trees' sum or its network's output (an
+    ensemble's offset, a network's output bias, 0 for a table).
 
     Pairs that share a fitted surrogate share its trees when its target weighs the same in
     every quantity on each (`forms`: per quantity, each pair's affine form)."""
-    out, offsets, keys, groups = [], {}, {}, {}
+    out, networks, offsets, keys, groups = [], [], {}, {}, {}
     for index, pair in enumerate(problem.pairs, start=1):
         for target in problem.targets:
             weights = tuple(f[index - 1].coefs.get(target.name, 0.0) for f in forms)
@@ -116,9 +126,16 @@ def _trees(
                 if pairs[0] == index:
                     out.append(_table(algorithm, estimator, pairs, target.name, params))
                 continue
-            trees, offset, scale = surrogates.kind(target.kind).ensemble(
-                onehot.unwrap(estimator)[0]
-            )
+            kind = surrogates.kind(target.kind)
+            if kind.name == MLP.name:
+                domains = [tuple(p.values) for p in algorithm.params]
+                arrays = kind.arrays(onehot.unwrap(estimator)[0])
+                network = Network.of(arrays, pairs, target.name, params, domains)
+                offsets[(index, target.name)] = network.offset
+                if pairs[0] == index:
+                    networks.append(network)
+                continue
+            trees, offset, scale = kind.ensemble(onehot.unwrap(estimator)[0])
             offsets[(index, target.name)] = offset
             if pairs[0] != index:
                 continue  # its trees are the first pair's of `pairs`
@@ -132,7 +149,7 @@ def _trees(
                     for box, _ in found
                 ]
                 out.append(Tree(pairs, target.name, boxes, [scale * v for _, v in found], params))
-    return out, offsets
+    return out, networks, offsets
 
 
 def _table(
@@ -186,7 +203,7 @@ def encode(
         ]
         for q in quantities
     ]
-    trees, offsets = _trees(problem, fitted, encodings, first_param, forms)
+    trees, networks, offsets = _trees(problem, fitted, encodings, first_param, forms)
     data: dict[str, object] = {
         "N_PAIRS": len(problem.pairs),
         "N_PARAMS": len(params),
@@ -195,8 +212,12 @@ def encode(
         "TREE_LEAVES": [len(t.values) for t in trees],
     }
     data |= _boxes(trees, [p["size"] for p in params])
-    records, more = _sums(trees, offsets, forms, [q["name"] for q in quantities])
+    records, more = _sums(trees, networks, offsets, forms, [q["name"] for q in quantities])
     data |= more
+    for number, network in enumerate(networks, start=1):
+        for i, table in enumerate(network.first_layer(), start=1):
+            data[f"NET{number}_IN{i}_LOW"] = table["low"]
+            data[f"NET{number}_IN{i}_HIGH"] = table["high"]
     pairs = [
         {"index": i, "algorithm": p.algorithm, "hardware": p.hardware, "line": p.line}
         for i, p in enumerate(problem.pairs, start=1)
@@ -213,6 +234,10 @@ def encode(
         quantities=described,
         big=BIG,
         sum_limit=SUM_LIMIT,
+        networks=[_network_context(n) for n in networks],
+        network_params=sorted({k for n in networks for k in n.params}),
+        network_quantities=sorted({h["quantity"] for n in networks for h in n.heads}),
+        net_sums=_net_sums(networks, len(quantities), len(problem.pairs)),
     )
     domains = {a.name: tuple(tuple(p.values) for p in a.params) for a in problem.algorithms}
     return CpOffer(
@@ -264,8 +289,43 @@ def _boxes(trees: list[Tree], sizes: list[int]) -> dict[str, object]:
     return rows.data()
 
 
+def _network_context(network: Network) -> dict:
+    """What the template writes of a network: its sizes, first layer's params, hidden
+    layers and heads."""
+    sizes = [len(network.params)] + [w.shape[1] for w in network.weights[:-1]]
+    return {
+        "pairs": network.pairs,
+        "target": network.target,
+        "sizes": sizes,
+        "scale": network.scale,
+        "params": network.params,
+        "positions": [len(d) for d in network.domains],
+        "hidden": network.hidden_layers(),
+        "heads": network.heads,
+    }
+
+
+def _net_sums(networks: list[Network], quantities: int, pairs: int) -> list[dict]:
+    """Per quantity, per pair, the names of the heads that add to it (both ends)."""
+    out = [
+        {"low": [[] for _ in range(pairs)], "high": [[] for _ in range(pairs)]}
+        for _ in range(quantities)
+    ]
+    for number, network in enumerate(networks, start=1):
+        for head in network.heads:
+            name = f"net{number}_head_{head['quantity']}_{head['pair']}"
+            q, p = head["quantity"] - 1, head["pair"] - 1
+            out[q]["low"][p].append(f"{name}_low - 1")
+            out[q]["high"][p].append(f"{name}_high + 1")
+    return out
+
+
 def _sums(
-    trees: list[Tree], offsets: dict, forms: list[list], quantities: list[str]
+    trees: list[Tree],
+    networks: list[Network],
+    offsets: dict,
+    forms: list[list],
+    quantities: list[str],
 ) -> tuple[list[CpQuantity], dict[str, object]]:
     """Each quantity's fixed-point sums: per pair a constant, per tree that adds to it each
     leaf's share rounded down (TERM_LOW), leaf 0 adding nothing, and per pair the most that
@@ -286,7 +346,14 @@ def _sums(
             for number, tree in enumerate(trees, start=1)
             if (coef := pair_forms[tree.pairs[0] - 1].coefs.get(tree.target, 0.0)) != 0.0
         ]
+        outputs = [
+            (network, pair, coef, network.output_range())
+            for network in networks
+            for pair in network.pairs
+            if (coef := pair_forms[pair - 1].coefs.get(network.target, 0.0)) != 0.0
+        ]
         magnitude = sum(max(map(abs, s)) for _, _, s in shares) + max(map(abs, constants))
+        magnitude += sum(abs(coef) * max(map(abs, ends)) for _, _, coef, ends in outputs)
         scale = LIMIT / magnitude if magnitude > 0 else 1.0
         lows = [math.floor(c * scale) - 1 for c in constants]
         spread = [math.ceil(c * scale) + 1 - low for c, low in zip(constants, lows, strict=True)]
@@ -300,6 +367,11 @@ def _sums(
                 best[pair - 1] += min(lo)
                 worst[pair - 1] += max(lo)
         worst = [w + s for w, s in zip(worst, spread, strict=True)]
+        for network, pair, coef, ends in outputs:
+            network.heads.append(network.head(qi, pair, coef * scale))
+            reach = sorted(coef * scale * end for end in ends)
+            best[pair - 1] += math.floor(reach[0]) - 1
+            worst[pair - 1] += math.ceil(reach[1]) + 1
         const_low.append(lows)
         spreads.append(spread)
         records.append(CpQuantity(name, scale, tuple(best), tuple(worst)))

@@ -29,9 +29,21 @@ def _zip_index(weights: list[float], array: str) -> list[str]:
 @cache
 def _environment() -> jinja2.Environment:
     """The models' templates; every value they write goes through `names.text`."""
-    environment = templates({"zip_index": _zip_index})
+    environment = templates({"zip_index": _zip_index, "weighted": _weighted})
     environment.finalize = names.text
     return environment
+
+
+def _weighted(coefficients: list[int], name: str, negative: list[bool], side: str) -> str:
+    """`c1 * name_low[1] + c2 * name_high[2] + ...`: a fixed-point network's sum of integer
+    weights times the end of each (nonnegative) input that keeps the sum a `side` bound."""
+    other = {"low": "high", "high": "low"}[side]
+    terms = [
+        f"{c} * {name}_{other if flip else side}[{j}]"
+        for j, (c, flip) in enumerate(zip(coefficients, negative, strict=True), start=1)
+        if c != 0
+    ]
+    return " + ".join(terms) or "0"
 
 
 def _domain_text(values: tuple[float, ...], low: float, high: float) -> str:
