@@ -21,6 +21,7 @@ from test_queries import answers_equal_enumeration, enumerate_build, oracle
 from hadac import cpsolve, prepared
 from hadac.builddir import BuildDir
 from hadac.compiler import compile_spec
+from hadac.encode.fixedpoint import BIG
 from hadac.errors import HadacError
 from hadac.query import Limit, Objective, Query
 from hadac.solve import forget_proven, run, solve_build
@@ -92,6 +93,22 @@ def test_cp_model_flattened_by_minizinc_per_query_answers_as_enumeration(study, 
     monkeypatch.setenv("HADAC_PREPARED", "0")
     assert cpsolve._Runner(build, "gecode").executable is None
     answers_equal_enumeration(build, spec, {"gecode": 8})
+
+
+@pytest.mark.requires_solver("gecode")
+def test_every_configuration_lies_within_its_fixed_point_sums(study, tmp_path):
+    """Listed without a bound or a cut, every configuration (once per choice of leaves; a
+    network's params at every position) has each predicted quantity within its sums: the
+    decider raises otherwise."""
+    build, _ = study
+    query = Query((), Query.of_spec(build.manifest).objective)
+    data = cpsolve.query_data(build, query) | cpsolve.cut_data(BIG, None, build.manifest)
+    run = cpsolve._Runner(build, "gecode").run(1, data, tmp_path, None, 100_000)
+    listed = [cpsolve._candidate(build, values) for values in run.solutions]
+    assert run.status == "OPTIMAL" and listed
+    cpsolve._Decider(build, query, build.manifest.model.cp).decide(listed)
+    if any(s.kind == "mlp" for s in build.manifest.surrogates):
+        assert len({(c.pair, c.positions) for c in listed}) == 2 * 24 * 6
 
 
 @pytest.mark.requires_solver("gecode")
