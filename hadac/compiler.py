@@ -337,7 +337,9 @@ def _cp_record(encoded: Encoded) -> CpRecord | None:
     if encoded.cp is None or encoded.cp.model is None:
         return None
     model = encoded.cp.model
-    return CpRecord(*CP_FILES, model.trees, model.quantities, model.domains)
+    return CpRecord(
+        *CP_FILES, model.trees, model.quantities, model.domains, networks=model.networks
+    )
 
 
 def _data_record(spec, algorithm: str, hardware: str | None, path: Path, rows: int) -> DataRecord:

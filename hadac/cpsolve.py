@@ -165,17 +165,24 @@ def solve(
     with tempfile.TemporaryDirectory(prefix="hadac-cp-") as folder:
         data = query_data(build, query)
         decider = _Decider(build, query, cp)
-        found = _listed_from_incumbent(runner, decider, data, Path(folder), left(), statistics)
-        if found is not None:
-            statistics["candidates"] = decider.count
-            return runtime.SolveResult("OPTIMAL", decider.values(found), statistics, False)
+        incumbent = _incumbent(decider)
+        if incumbent is not None:
+            found = _listed_under(
+                incumbent, decider, runner, data, Path(folder), left(), statistics
+            )
+            if found is not None:
+                statistics["candidates"] = decider.count
+                return runtime.SolveResult("OPTIMAL", decider.values(found), statistics, False)
         first = runner.run(0, data, Path(folder), left())
         _add(statistics, first)
-        if first.status == "INFEASIBLE" or not first.values:
+        if first.status == "INFEASIBLE" and incumbent is not None:
+            raise HadacError("the CP model has no solution, but a configuration meets every bound")
+        if first.status == "INFEASIBLE" or not (first.values or incumbent):
             return runtime.SolveResult(first.status, {}, statistics, first.interrupted)
         proven, interrupted = first.status == "OPTIMAL", first.interrupted
-        relaxed = int(first.values["objective"])
-        found = decider.decide([_candidate(build, first.values)])
+        relaxed = int(first.values["objective"]) if first.values else 0
+        listed = [_candidate(build, first.values)] if first.values else []
+        found = decider.decide(listed + ([incumbent] if incumbent else []))
         # without a true objective in hand, the true optimum may lie one unit per tree and
         # the constant's two above the relaxed one
         cut = _cut(decider, found) if found is not None else relaxed + cp.trees + 3
@@ -213,36 +220,40 @@ def solve(
     return runtime.SolveResult(status, decider.values(found), statistics, interrupted)
 
 
-def _listed_from_incumbent(
-    runner: _Runner,
+def _incumbent(decider: _Decider) -> Candidate | None:
+    """A configuration that meets every bound, found by local search on the fitted models
+    (`hadac.localsearch`) and decided; None when the query has no objective or the search
+    found none."""
+    if decider.query.objective is None:
+        return None
+    pairs = decider.build.manifest.pairs
+    sizes = [[len(d) for d in decider.cp.domains[p.algorithm]] for p in pairs]
+    start = localsearch.search(sizes, decider.objectives)
+    return None if start is None else decider.known(*start)
+
+
+def _listed_under(
+    incumbent: Candidate,
     decider: _Decider,
+    runner: _Runner,
     data: dict[str, object],
     folder: Path,
     time_limit: float | None,
     statistics: dict,
 ) -> Candidate | None:
-    """The optimum, found and proven by one listing whose cut is the true objective of a
-    configuration found by local search (`hadac.localsearch`): every configuration at least
-    as good as that one has a relaxed objective at most the cut, so it is listed and decided.
-    None when the query has no objective, the search found no configuration that meets the
-    bounds, or the listing is incomplete or longer than `FIRST_LISTING_LIMIT`: the solve then
-    searches for the least relaxed objective first."""
-    build, query = decider.build, decider.query
-    if query.objective is None:
-        return None
-    sizes = [[len(d) for d in decider.cp.domains[p.algorithm]] for p in build.manifest.pairs]
-    start = localsearch.search(sizes, decider.objectives)
-    if start is None:
-        return None
-    incumbent = decider.known(*start)
-    exclude = incumbent if query.objective.then is None else None
-    listing = data | cut_data(_cut(decider, incumbent), exclude, build.manifest)
+    """The optimum, found and proven by one listing whose cut is the incumbent's true
+    objective: every configuration at least as good has a relaxed objective at most the cut,
+    so it is listed and decided. None when the listing is incomplete or longer than
+    `FIRST_LISTING_LIMIT`: the solve then searches for the least relaxed objective first."""
+    exclude = incumbent if decider.query.objective.then is None else None
+    listing = data | cut_data(_cut(decider, incumbent), exclude, decider.build.manifest)
     result = runner.run(1, listing, folder, time_limit, FIRST_LISTING_LIMIT + 1)
     _add(statistics, result)
     complete = result.status in ("OPTIMAL", "INFEASIBLE") and not result.interrupted
     if not complete or len(result.solutions) > FIRST_LISTING_LIMIT:
         return None
-    return decider.decide([incumbent] + [_candidate(build, v) for v in result.solutions])
+    listed = [_candidate(decider.build, values) for values in result.solutions]
+    return decider.decide([incumbent, *listed])
 
 
 class _Runner:

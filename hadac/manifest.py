@@ -98,6 +98,7 @@ class CpRecord:
     domains: dict[str, tuple[tuple[float, ...], ...]]  # per algorithm, each param's values
     sha256: dict[str, str] = field(default_factory=dict)  # by file name
     prepared: PreparedRecord | None = None  # flattened for the default CP solver, if native
+    networks: int = 0  # ReLU networks among its surrogates (`hadac.encode.cpnet`)
 
     @property
     def files(self) -> tuple[str, ...]:

@@ -225,8 +225,13 @@ def check_solver(build: BuildDir, solver: str) -> None:
         raise HadacError(
             f"{solver} is a CP solver and this build has no CP model ({model.cp_refused}):"
             " CP solvers take a MIP build when every param is finite, no algorithm reads"
-            " instance inputs and every surrogate is a tree, forest, boosted trees or a table;"
-            " use cbc or highs"
+            " instance inputs and every surrogate is a tree, forest, boosted trees, a ReLU"
+            " network or a table; use cbc or highs"
+        )
+    if _by_cp(build, solver) and model.cp.networks and not solvers.get(solver).networks:
+        raise HadacError(
+            f"{solver} does not take the CP model of a ReLU network; use gecode (the default"
+            " for this build), cbc or highs"
         )
 
 

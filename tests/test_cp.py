@@ -24,7 +24,7 @@ from hadac.compiler import compile_spec
 from hadac.encode.fixedpoint import BIG
 from hadac.errors import HadacError
 from hadac.query import Limit, Objective, Query
-from hadac.solve import forget_proven, run, solve_build
+from hadac.solve import check_solver, forget_proven, run, solve_build
 
 KINDS = {
     "tree": "tree(max_depth = 6)",
@@ -226,6 +226,16 @@ def test_cp_solver_refuses_a_build_without_a_cp_model(tmp_path):
     assert "surrogate" in build.manifest.model.cp_refused
     with pytest.raises(HadacError, match="has no CP model .*surrogate"):
         solve_build(build, "gecode")
+
+
+@pytest.mark.parametrize("study", ["mlp"], indirect=True)
+def test_chuffed_refuses_the_cp_model_of_a_network(study):
+    """The bundled Chuffed fails on a network's wide integer sums: refused before it runs,
+    saying which solvers take the build."""
+    build, _ = study
+    assert build.manifest.model.cp.networks == 4  # time and memory on each machine
+    with pytest.raises(HadacError, match="chuffed does not take the CP model of a ReLU network"):
+        check_solver(build, "chuffed")
 
 
 @pytest.mark.requires_solver("gecode")

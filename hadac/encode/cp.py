@@ -8,11 +8,14 @@ trees once, for all of them, when it adds the same to every quantity on each. Ea
 is summed from the leaves in fixed point (its own scale, so that no sum leaves 32-bit
 integers), every leaf's share rounded down into `low`, and `high` is `low` plus the most
 the rounding can have taken off, so that `low <= scale * value <= high` on every
-configuration. Bounds and the objective are posted on those sums, which makes the model a
-relaxation; `hadac.cpsolve` makes its answer exact with `predict`.
+configuration. A ReLU network's neurons are integer sums too (`hadac.encode.cpnet`), and
+it adds its output to the quantities by heads in their fixed point. Bounds and the
+objective are posted on those sums, which makes the model a relaxation; `hadac.cpsolve`
+makes its answer exact with `predict`.
 
-A build gets this model when every surrogate is a tree ensemble or a table, every param is
-finite and no algorithm reads instance inputs; `CpOffer.reason` says otherwise why not.
+A build gets this model when every surrogate is a tree ensemble, a ReLU network or a table,
+every param is finite and no algorithm reads instance inputs; `CpOffer.reason` says
+otherwise why not.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from hadac.encode.quantities import Definition
 from hadac.encode.render import render_cp
 from hadac.manifest import CpQuantity
 from hadac.problem import AlgorithmInfo, Problem
+from hadac.surrogates.base import Kind
 from hadac.surrogates.ensemble import TreeEnsemble
 from hadac.surrogates.leaves import leaves
 from hadac.surrogates.mlp import MLP
@@ -59,6 +63,7 @@ class CpModel:
     quantities: tuple[CpQuantity, ...]
     trees: int
     domains: dict[str, tuple[tuple[float, ...], ...]]  # per algorithm, each param's values
+    networks: int = 0
 
 
 @dataclass
@@ -89,7 +94,8 @@ def reason_against(problem: Problem, encodings: dict) -> str | None:
     return None
 
 
-def _encodable(kind) -> bool:
+def _encodable(kind: Kind) -> bool:
+    """Whether the CP model encodes the structure of this kind's estimators."""
     return isinstance(kind, TreeEnsemble) or kind.name == MLP.name
 
 
@@ -98,7 +104,7 @@ def _positions(values: tuple[float, ...], low: float, high: float) -> tuple[int,
     return bisect.bisect_left(values, low) + 1, bisect.bisect_right(values, high)
 
 
-def _trees(
+def _trees_and_networks(
     problem: Problem, fitted: dict, encodings: dict, first_param: dict, forms: list[list]
 ) -> tuple[list[Tree], list[Network], dict[tuple[int, str], float]]:
     """Every tree of every surrogate, pair-major, as boxes of positions, every network, and
@@ -203,7 +209,7 @@ def encode(
         ]
         for q in quantities
     ]
-    trees, networks, offsets = _trees(problem, fitted, encodings, first_param, forms)
+    trees, networks, offsets = _trees_and_networks(problem, fitted, encodings, first_param, forms)
     data: dict[str, object] = {
         "N_PAIRS": len(problem.pairs),
         "N_PARAMS": len(params),
@@ -249,6 +255,7 @@ def encode(
             tuple(records),
             len(trees),
             domains,
+            len(networks),
         )
     )
 

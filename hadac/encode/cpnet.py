@@ -25,6 +25,7 @@ import numpy as np
 
 from hadac.encode.fixedpoint import LIMIT
 from hadac.surrogates import relu_bounds
+from hadac.surrogates.mlp import folded
 
 RESOLUTION = 10**6  # R at most: a weight's rounding costs 1e-6 of its input
 COEFFICIENT_LIMIT = 2**30
@@ -48,18 +49,25 @@ class Network:
     heads: list[dict] = field(default_factory=list)  # per (quantity, pair), by `head`
 
     @classmethod
-    def of(cls, arrays: dict, pairs, target, params, domains) -> Network:
+    def of(
+        cls,
+        arrays: dict[str, np.ndarray],
+        pairs: tuple[int, ...],
+        target: str,
+        params: list[int],
+        domains: list[tuple[float, ...]],
+    ) -> Network:
         """The network of a fitted `mlp` (`MLP.arrays`), its scalers folded into its first
         and last layers, its hidden values in a fixed point within `LIMIT`."""
         count = sum(1 for name in arrays if name.startswith("W"))
-        weights = [np.array(arrays[f"W{i}"], dtype=float) for i in range(count)]
-        biases = [np.array(arrays[f"B{i}"], dtype=float) for i in range(count)]
-        x_mean, x_scale = arrays["x_mean"], arrays["x_scale"]
-        biases[0] = biases[0] - (x_mean / x_scale) @ weights[0]
-        weights[0] = weights[0] / x_scale[:, None]
-        y_scale, y_mean = float(arrays["y_scale"][0]), float(arrays["y_mean"][0])
-        weights[-1] = weights[-1] * y_scale
-        biases[-1] = biases[-1] * y_scale + y_mean
+        weights, biases = folded(
+            arrays["x_mean"],
+            arrays["x_scale"],
+            [arrays[f"W{i}"] for i in range(count)],
+            [arrays[f"B{i}"] for i in range(count)],
+            float(arrays["y_mean"][0]),
+            float(arrays["y_scale"][0]),
+        )
         low = np.array([min(d) for d in domains], dtype=float)
         high = np.array([max(d) for d in domains], dtype=float)
         bounds = relu_bounds.interval_bounds(weights, biases, low, high)

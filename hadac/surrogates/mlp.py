@@ -39,6 +39,19 @@ def _unpack(estimator: TransformedTargetRegressor) -> tuple:
     )
 
 
+def folded(x_mean, x_scale, weights, biases, y_mean: float, y_scale: float) -> tuple[list, list]:
+    """The layers' weights and biases with the scalers folded in: x' = (x - mean) / scale
+    into the first layer, y = y' * scale + mean into the last."""
+    weights = [np.array(w, dtype=float) for w in weights]
+    biases = [np.array(b, dtype=float) for b in biases]
+    first = weights[0]
+    weights[0] = first / x_scale[:, None]
+    biases[0] = biases[0] - (x_mean / x_scale) @ first
+    weights[-1] = weights[-1] * y_scale
+    biases[-1] = biases[-1] * y_scale + y_mean
+    return weights, biases
+
+
 def _repeatable(estimator: TransformedTargetRegressor) -> bool:
     """Whether the fitted network is the one `MLP.predict` repeats: two scaling steps around
     a ReLU network with one output, and nothing else in the pipeline."""
@@ -133,15 +146,7 @@ class MLP(Kind):
         structure: str,
         shared: Splits,
     ) -> dict:
-        x_mean, x_scale, weights, biases, y_mean, y_scale = _unpack(estimator)
-        weights = [np.array(w, dtype=float) for w in weights]
-        biases = [np.array(b, dtype=float) for b in biases]
-        # Fold the scalers: x' = (x - mean) / scale and y = y' * scale + mean.
-        first = weights[0]
-        weights[0] = first / x_scale[:, None]
-        biases[0] = biases[0] - (x_mean / x_scale) @ first
-        weights[-1] = weights[-1] * y_scale
-        biases[-1] = biases[-1] * y_scale + y_mean
+        weights, biases = folded(*_unpack(estimator))
 
         low = np.array([p.low for p in params], dtype=float)
         high = np.array([p.high for p in params], dtype=float)

@@ -9,9 +9,8 @@ be met): 6 n^3 configurations. The enumerated shape is compiled with the enumera
 lifted where n^3 exceeds it, the MIP shape by `encoding = structure` on every target.
 Measured: `hadac compile` in process (the same fitting in both shapes), then `hadac solve
 BUILD --solver S --json --time-limit 120`, the whole command, median of 3, with Gecode
-(through the CP model on the MIP shape). The same study with `mlp(hidden = [16])` surrogates,
-which have no CP model, is solved by COIN-BC on its MIP shape. Both shapes must give the
-same optimum.
+(through the CP model on the MIP shape), also for the same study with `mlp(hidden = [16])`
+surrogates. Both shapes must give the same optimum.
 
 Run with (about 11 minutes):
     .venv/bin/python -m pytest -n 0 tests/benchmarks/test_bench_shapes.py --benchmark-only \
@@ -53,7 +52,7 @@ def _spec(study: Path, kind: str, values: int, shape: str) -> Path:
     return path
 
 
-@pytest.mark.requires_solver("gecode", "cbc", where="native")
+@pytest.mark.requires_solver("gecode", where="native")
 @pytest.mark.parametrize(("kind", "values"), CASES, ids=lambda x: str(x).split("(")[0])
 @pytest.mark.parametrize("shape", ["enumerated", "mip"])
 def test_compile_and_solve(benchmark, study, kind, values, shape, monkeypatch):
@@ -64,7 +63,7 @@ def test_compile_and_solve(benchmark, study, kind, values, shape, monkeypatch):
     compiled = time.perf_counter() - started
     manifest = json.loads((build / "manifest.json").read_text())
     assert manifest["model"]["shape"] == shape
-    solver = "cbc" if shape == "mip" and kind == MLP else "gecode"
+    solver = "gecode"
     answer = benchmark.pedantic(solve_command(build, solver), rounds=3, iterations=1)
     size = sum(f.stat().st_size for f in build.iterdir() if f.is_file())
     benchmark.extra_info.update(
