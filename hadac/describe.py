@@ -15,7 +15,7 @@ from pathlib import Path
 import hadac.solvers as solver_table
 from hadac import ast, parser
 from hadac.builddir import BuildDir
-from hadac.manifest import Manifest
+from hadac.manifest import CpRecord, Manifest
 from hadac.units import from_json, names_in
 
 
@@ -225,7 +225,7 @@ def describe(build: BuildDir, source: str) -> Description:
         dict(manifest.attribute_units),
         manifest.carbon.location,
         manifest.solver or solver_table.default_for(manifest),
-        _solvers(manifest.model.shape, manifest.model.cp is not None),
+        _solvers(manifest.model.shape, manifest.model.cp),
     )
 
 
@@ -239,13 +239,16 @@ def _param(param: ast.Param) -> ParamInfo:
     return ParamInfo(param.name, param.type, domain.low, domain.high)
 
 
-def _solvers(shape: str, cp: bool) -> tuple[SolverInfo, ...]:
+def _solvers(shape: str, cp: CpRecord | None) -> tuple[SolverInfo, ...]:
     """The solvers that take a build: every one for an enumerated model or a MIP model with
-    a CP model, else the MIP ones."""
+    a CP model (but those that take no network, when it has one), else the MIP ones."""
     from hadac import runtime
 
-    every = shape == "enumerated" or cp
-    fitting = solver_table.names() if every else solver_table.of_family("MIP")
+    if shape == "enumerated" or cp is not None:
+        networks = cp is not None and cp.networks > 0
+        fitting = tuple(s.name for s in solver_table.SOLVERS if s.networks or not networks)
+    else:
+        fitting = solver_table.of_family("MIP")
     found = {info.name: info for info in runtime.solvers()}
     return tuple(
         SolverInfo(name, solver_table.family(name), found[name].available, found[name].where)

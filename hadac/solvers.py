@@ -8,6 +8,7 @@ one (the MIP model itself needs float variables with linear constraints over the
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -67,18 +68,34 @@ DEFAULT: str = next(s.name for s in SOLVERS if s.default)
 # it runs natively. Measured (docs/performance.md, "CP solvers on MIP builds"): Gecode proves
 # the optimum in 1 to 2.4 s where COIN-BC takes 6 s, many minutes, or finds nothing in two.
 CP_DEFAULT: str = "gecode"
+# A CP model with ReLU networks is Gecode's on few configurations (3,200: under a second,
+# where COIN-BC takes 40 s to minutes), not on many (705,894: neither proves an optimum in two
+# minutes, and COIN-BC's answer was the better); the limit lies between, at the enumeration
+# limit. Measured in docs/performance.md ("CP solvers on MIP builds", "Which shape").
+NETWORK_CP_LIMIT: int = 100_000
 
 
 def default_for(manifest: Manifest) -> str:
     """The solver of a build whose spec names none: `CP_DEFAULT` on a MIP build with a CP
-    model where it runs natively, else `DEFAULT`."""
-    if manifest.model.shape == "mip" and manifest.model.cp is not None:
+    model where it runs natively (with networks, on at most `NETWORK_CP_LIMIT`
+    configurations), else `DEFAULT`."""
+    cp = manifest.model.cp
+    if manifest.model.shape == "mip" and cp is not None:
+        if cp.networks and _configurations(manifest) > NETWORK_CP_LIMIT:
+            return DEFAULT
         from hadac import runtime
 
         # only its driver is asked: asking every one (the bundled) cost 0.24 s a solve
         if runtime.find(CP_DEFAULT).where == "native":
             return CP_DEFAULT
     return DEFAULT
+
+
+def _configurations(manifest: Manifest) -> int:
+    """How many configurations a MIP build with a CP model has: per pair, the product of
+    its params' domain sizes."""
+    domains = manifest.model.cp.domains
+    return sum(math.prod(len(d) for d in domains[p.algorithm]) for p in manifest.pairs)
 
 
 def names() -> tuple[str, ...]:

@@ -18,6 +18,7 @@ import pytest
 from conftest import REPO
 from test_queries import answers_equal_enumeration, enumerate_build, oracle
 
+import hadac
 from hadac import cpsolve, prepared
 from hadac.builddir import BuildDir
 from hadac.compiler import compile_spec
@@ -236,6 +237,8 @@ def test_chuffed_refuses_the_cp_model_of_a_network(study):
     assert build.manifest.model.cp.networks == 4  # time and memory on each machine
     with pytest.raises(HadacError, match="chuffed does not take the CP model of a ReLU network"):
         check_solver(build, "chuffed")
+    offered = [s.name for s in hadac.load(build.directory).describe().solvers]
+    assert offered == ["cbc", "highs", "gecode"]
 
 
 @pytest.mark.requires_solver("gecode")
@@ -268,3 +271,63 @@ def test_a_build_with_a_cp_model_is_solved_by_gecode_by_default(study, tmp_path)
     assert solver_table.default_for(build.manifest) == ("gecode" if native else "cbc")
     other = BuildDir(compile_spec(REPO / "specs" / "structure.hada", tmp_path / "s").directory)
     assert solver_table.default_for(other.manifest) == "cbc"
+
+
+def test_a_network_build_of_many_configurations_keeps_cbc_by_default(tmp_path):
+    """Gecode on a network's CP model is measured faster on few configurations only
+    (`solvers.NETWORK_CP_LIMIT`): above it the default stays cbc."""
+    from hadac import solvers as solver_table
+
+    rows = ["a,b,time"] + [
+        f"{a},{b},{a * 0.01 + b * 0.02:.4f}" for a in (1, 100, 200, 300, 400) for b in (1, 200, 400)
+    ]
+    (tmp_path / "algo_small.csv").write_text("\n".join(rows) + "\n")
+    spec = tmp_path / "many.hada"
+    spec.write_text(
+        """spec many
+hardware small { price = 0.5 EUR/h }
+algorithm algo {
+  param a: int in 1..400
+  param b: int in 1..400
+  data small = "algo_small.csv"
+}
+target time = "time" in s ~ mlp(hidden = [4], encoding = structure)
+minimize time
+"""
+    )
+    build = BuildDir(compile_spec(spec, tmp_path / "build").directory)
+    assert build.manifest.model.cp is not None and build.manifest.model.cp.networks == 1
+    assert 400 * 400 > solver_table.NETWORK_CP_LIMIT
+    assert solver_table.default_for(build.manifest) == "cbc"
+
+
+@pytest.mark.requires_solver("gecode")
+def test_a_cp_model_of_one_pair_answers_as_enumeration(tmp_path):
+    """With one pair, MiniZinc fixes the pair: the query's variables must survive it."""
+    rows = ["a,b,time"] + [
+        f"{a},{b},{(a - 13) ** 2 + 0.5 * b:.4f}" for a in range(1, 41, 3) for b in range(1, 41, 3)
+    ]
+    (tmp_path / "algo_small.csv").write_text("\n".join(rows) + "\n")
+    spec = tmp_path / "one.hada"
+    spec.write_text(
+        """spec one
+hardware small { price = 0.5 EUR/h }
+algorithm algo {
+  param a: int in 1..40
+  param b: int in 1..40
+  data small = "algo_small.csv"
+}
+target time = "time" in s ~ tree(max_depth = 6, encoding = structure)
+minimize time
+constraint time >= 20 s
+"""
+    )
+    build = BuildDir(compile_spec(spec, tmp_path / "build").directory)
+    assert build.manifest.model.cp is not None
+    axis = np.arange(1, 41, dtype=float)
+    grid = np.stack(np.meshgrid(axis, axis, indexing="ij"), -1).reshape(-1, 2)
+    predicted = build.estimator("algo", "small", "time").predict(grid)
+    forget_proven()
+    answer = solve_build(build, "gecode")
+    assert answer.status == "OPTIMAL"
+    assert answer.objective == float(predicted[predicted >= 20].min())
