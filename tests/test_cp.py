@@ -273,29 +273,35 @@ def test_a_build_with_a_cp_model_is_solved_by_gecode_by_default(study, tmp_path)
     assert solver_table.default_for(other.manifest) == "cbc"
 
 
+def _one_pair(folder, rows: list[str], top: int, kind: str, constraint: str = "") -> BuildDir:
+    """A study of one algorithm on one machine, params a and b in 1..`top`, `time` by
+    `kind` (its MIP shape) fitted on `rows` (a,b,time), time minimised."""
+    (folder / "algo_small.csv").write_text("\n".join(["a,b,time", *rows]) + "\n")
+    spec = folder / "one.hada"
+    spec.write_text(
+        f"""spec one
+hardware small {{ price = 0.5 EUR/h }}
+algorithm algo {{
+  param a: int in 1..{top}
+  param b: int in 1..{top}
+  data small = "algo_small.csv"
+}}
+target time = "time" in s ~ {kind[:-1]}, encoding = structure)
+minimize time
+{constraint}
+"""
+    )
+    return BuildDir(compile_spec(spec, folder / "build").directory)
+
+
 def test_a_network_build_of_many_configurations_keeps_cbc_by_default(tmp_path):
     """Gecode on a network's CP model is measured faster on few configurations only
     (`solvers.NETWORK_CP_LIMIT`): above it the default stays cbc."""
     from hadac import solvers as solver_table
 
-    rows = ["a,b,time"] + [
-        f"{a},{b},{a * 0.01 + b * 0.02:.4f}" for a in (1, 100, 200, 300, 400) for b in (1, 200, 400)
-    ]
-    (tmp_path / "algo_small.csv").write_text("\n".join(rows) + "\n")
-    spec = tmp_path / "many.hada"
-    spec.write_text(
-        """spec many
-hardware small { price = 0.5 EUR/h }
-algorithm algo {
-  param a: int in 1..400
-  param b: int in 1..400
-  data small = "algo_small.csv"
-}
-target time = "time" in s ~ mlp(hidden = [4], encoding = structure)
-minimize time
-"""
-    )
-    build = BuildDir(compile_spec(spec, tmp_path / "build").directory)
+    grid = [(a, b) for a in (1, 100, 200, 300, 400) for b in (1, 200, 400)]
+    rows = [f"{a},{b},{a * 0.01 + b * 0.02:.4f}" for a, b in grid]
+    build = _one_pair(tmp_path, rows, 400, "mlp(hidden = [4])")
     assert build.manifest.model.cp is not None and build.manifest.model.cp.networks == 1
     assert 400 * 400 > solver_table.NETWORK_CP_LIMIT
     assert solver_table.default_for(build.manifest) == "cbc"
@@ -304,25 +310,9 @@ minimize time
 @pytest.mark.requires_solver("gecode")
 def test_a_cp_model_of_one_pair_answers_as_enumeration(tmp_path):
     """With one pair, MiniZinc fixes the pair: the query's variables must survive it."""
-    rows = ["a,b,time"] + [
-        f"{a},{b},{(a - 13) ** 2 + 0.5 * b:.4f}" for a in range(1, 41, 3) for b in range(1, 41, 3)
-    ]
-    (tmp_path / "algo_small.csv").write_text("\n".join(rows) + "\n")
-    spec = tmp_path / "one.hada"
-    spec.write_text(
-        """spec one
-hardware small { price = 0.5 EUR/h }
-algorithm algo {
-  param a: int in 1..40
-  param b: int in 1..40
-  data small = "algo_small.csv"
-}
-target time = "time" in s ~ tree(max_depth = 6, encoding = structure)
-minimize time
-constraint time >= 20 s
-"""
-    )
-    build = BuildDir(compile_spec(spec, tmp_path / "build").directory)
+    grid = [(a, b) for a in range(1, 41, 3) for b in range(1, 41, 3)]
+    rows = [f"{a},{b},{(a - 13) ** 2 + 0.5 * b:.4f}" for a, b in grid]
+    build = _one_pair(tmp_path, rows, 40, "tree(max_depth = 6)", "constraint time >= 20 s")
     assert build.manifest.model.cp is not None
     axis = np.arange(1, 41, dtype=float)
     grid = np.stack(np.meshgrid(axis, axis, indexing="ij"), -1).reshape(-1, 2)
