@@ -230,8 +230,7 @@ def check_solver(build: BuildDir, solver: str) -> None:
         )
     if _by_cp(build, solver) and model.cp.networks and not solvers.get(solver).networks:
         raise HadacError(
-            f"{solver} does not take the CP model of a ReLU network; use gecode (the default"
-            " for this build), cbc or highs"
+            f"{solver} does not take the CP model of a ReLU network; use gecode, cbc or highs"
         )
 
 

@@ -134,12 +134,14 @@ def _trees_and_networks(
                 continue
             kind = surrogates.kind(target.kind)
             if kind.name == MLP.name:
-                domains = [tuple(p.values) for p in algorithm.params]
-                arrays = kind.arrays(onehot.unwrap(estimator)[0])
-                network = Network.of(arrays, pairs, target.name, params, domains)
-                offsets[(index, target.name)] = network.offset
                 if pairs[0] == index:
-                    networks.append(network)
+                    domains = [tuple(p.values) for p in algorithm.params]
+                    arrays = kind.arrays(onehot.unwrap(estimator)[0])
+                    networks.append(Network.of(arrays, pairs, target.name, params, domains))
+                # a shared network is the first pair's of `pairs`, already built
+                offsets[(index, target.name)] = next(
+                    n.offset for n in networks if n.target == target.name and index in n.pairs
+                )
                 continue
             trees, offset, scale = kind.ensemble(onehot.unwrap(estimator)[0])
             offsets[(index, target.name)] = offset

@@ -45,7 +45,7 @@ class Network:
     weights: list[np.ndarray]  # (inputs, outputs) per layer
     biases: list[np.ndarray]
     bounds: list[relu_bounds.LayerBounds]
-    scale: float = 1.0
+    scale: float
     heads: list[dict] = field(default_factory=list)  # per (quantity, pair), by `head`
 
     @classmethod
@@ -72,9 +72,10 @@ class Network:
         high = np.array([max(d) for d in domains], dtype=float)
         bounds = relu_bounds.interval_bounds(weights, biases, low, high)
         widest = max(float(np.max(np.abs(np.concatenate([b.low, b.high])))) for b in bounds[:-1])
-        network = cls(tuple(pairs), target, list(params), list(domains), weights, biases, bounds)
-        network.scale = LIMIT / max(widest, 1e-9)
-        return network
+        scale = LIMIT / max(widest, 1e-9)
+        return cls(
+            tuple(pairs), target, list(params), list(domains), weights, biases, bounds, scale
+        )
 
     @property
     def offset(self) -> float:
@@ -97,7 +98,6 @@ class Network:
             share *= self.scale
             out.append(
                 {
-                    "param": self.params[i],
                     "low": (np.floor(share) - 1).astype(int).tolist(),
                     "high": (np.ceil(share) + 1).astype(int).tolist(),
                 }
