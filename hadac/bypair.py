@@ -10,21 +10,30 @@ first, and a pair whose best cannot beat the incumbent is not solved at all (BOU
 to `jobs` pairs run at once, each starting with the incumbent of its start. The answer is
 the best pair's, OPTIMAL when every pair was settled (optimal, unable to beat the
 incumbent, or bounded), and comes with what each pair gave, in the manifest's order.
+
+When the build's CP model can tell (trees on finite params, `hadac.propagate`), a local
+search on the fitted models gives the first incumbent before any solve, and each pair's
+params are narrowed to the values that may beat the incumbent of its start: a pair left
+with none is BOUNDED too, and the others are solved over the values left. This is what
+lets a MIP solver prove an optimum over deep tree ensembles in seconds: the narrowing does
+at once most of the branching their weak relaxation would need.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from hadac import runtime
+from hadac import cpsolve, propagate, runtime
 from hadac.builddir import BuildDir
 from hadac.query import Limit, Objective, Query
-from hadac.solve import Point, run
+from hadac.solve import Point, evaluate_point, run, verify
+
+# Configurations of a narrowed pair decided by `predict` for a first incumbent, at most.
+BOX_SEARCH_LIMIT = 20_000
 
 
 @dataclass(frozen=True)
@@ -34,7 +43,8 @@ class PairOutcome:
     algorithm: str
     hardware: str
     # OPTIMAL, FEASIBLE, INFEASIBLE (nothing beats the bound), BOUNDED (its surrogate's
-    # best cannot beat the bound: not solved), UNKNOWN
+    # best, or its trees' bounds at every value of a param, cannot beat the bound: not
+    # solved), UNKNOWN
     status: str
     bound: float | None  # the incumbent it had to beat, None when there was none yet
     objective: float | None
@@ -42,11 +52,6 @@ class PairOutcome:
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)
-
-
-def default_jobs() -> int:
-    """The machine's cores this process may use."""
-    return max(1, len(os.sched_getaffinity(0)))
 
 
 @dataclass
@@ -69,17 +74,26 @@ def solve_by_pair(
     best = _Incumbent()
     outcomes: dict[int, PairOutcome] = {}
     results: list[runtime.SolveResult] = []
+    narrowing = propagate.Narrowing.of(build, query)
+    if narrowing is not None:
+        _guess(build, query, narrowing, best)
 
     def one(index: int) -> None:
         """Pair `index`, bounded by the incumbent when it starts."""
         pair = build.manifest.pairs[index - 1]
         with lock:
             bound = best.value
+        started = time.perf_counter()
         hope = _best_possible(build, objective, pair.algorithm, pair.hardware)
-        if bound is not None and hope is not None and not better(hope, bound):
+        ranges: tuple | None = ()  # the params' narrowed ranges; None: narrowed away
+        if narrowing is not None and bound is not None:
+            left = narrowing.left(index, bound)
+            ranges = None if left is None else narrowing.ranges(index, left)
+        if bound is not None and (ranges is None or (hope is not None and not better(hope, bound))):
+            seconds = time.perf_counter() - started
             with lock:
                 outcomes[index] = PairOutcome(
-                    pair.algorithm, pair.hardware, "BOUNDED", bound, None, 0.0
+                    pair.algorithm, pair.hardware, "BOUNDED", bound, None, seconds
                 )
             return
         limits = query.limits
@@ -87,8 +101,7 @@ def solve_by_pair(
             op = "<=" if objective.sense == "minimize" else ">="
             text = f"{objective.quantity} {op[0]} {bound!r}"
             limits += (Limit(objective.quantity, op, bound, text, strict=True),)
-        restricted = dataclasses.replace(query, limits=limits, pairs=(index,))
-        started = time.perf_counter()
+        restricted = dataclasses.replace(query, limits=limits, pairs=(index,), ranges=ranges)
         result, point = run(build, restricted, solver, time_limit, verified=query)
         value = point.quantities[objective.quantity] if point is not None else None
         seconds = time.perf_counter() - started
@@ -116,6 +129,37 @@ def solve_by_pair(
     }
     values = dict(best.result.values) if best.result is not None else {}
     return runtime.SolveResult(status, values, statistics), best.point, ordered
+
+
+def _guess(build: BuildDir, query: Query, narrowing: propagate.Narrowing, best: _Incumbent) -> None:
+    """`best` from the fitted models before any solve, when they find a configuration that
+    meets every bound: a local search's (`cpsolve.guess`), then the best of every pair's
+    configurations left by narrowing under it, for the pairs that leave at most
+    `BOX_SEARCH_LIMIT` (the answer's pair is most often among them, so that the solves
+    that follow only have to prove it)."""
+    values = cpsolve.guess(build, query)
+    if values is None:
+        return
+    _keep(build, query, values, best)
+    boxes = []
+    for index in range(1, len(build.manifest.pairs) + 1):
+        left = narrowing.left(index, best.value)
+        if left is not None:
+            boxes += propagate.configurations(index, left, BOX_SEARCH_LIMIT)
+    found = cpsolve.best_of(build, query, boxes) if boxes else None
+    if found is not None:
+        _keep(build, query, found, best)
+
+
+def _keep(build: BuildDir, query: Query, values: dict, best: _Incumbent) -> None:
+    """The configuration of solver `values`, verified, as `best` when it is better."""
+    point = evaluate_point(build, values)
+    verify(build, query, point)
+    value = point.quantities[query.objective.quantity]
+    minimize = query.objective.sense == "minimize"
+    if best.value is None or (value < best.value if minimize else value > best.value):
+        best.value, best.point = value, point
+        best.result = runtime.SolveResult("FEASIBLE", values, {})
 
 
 def _best_possible(

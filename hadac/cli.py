@@ -340,17 +340,19 @@ def inputs_options(command):
 @click.option("--maximize", metavar="EXPR", help="Maximise this target or let instead.")
 @inputs_options
 @click.option(
-    "--by-pair",
+    "--by-pair/--one-model",
     "by_pair",
-    is_flag=True,
+    default=None,
     help="MIP models: solve one (algorithm, hardware) pair at a time, each bounded by the"
-    " best found so far, and report what each pair gave.",
+    " best found so far, and report what each pair gave; or the whole model at once. By"
+    " default pair by pair where the pairs' trees can be narrowed (finite params), else"
+    " the one model.",
 )
 @click.option(
     "--jobs",
     type=click.IntRange(min=1),
     metavar="N",
-    help="With --by-pair: pairs solved at once (default: this machine's cores).",
+    help="Pair by pair: pairs solved at once (default: this machine's cores).",
 )
 @json_option
 @click.pass_context
@@ -367,7 +369,7 @@ def solve(
     maximize: str | None,
     given_inputs: tuple[str, ...],
     inputs_file: Path | None,
-    by_pair: bool,
+    by_pair: bool | None,
     jobs: int | None,
     as_json: bool,
 ) -> None:
@@ -387,12 +389,14 @@ def solve(
     for warning in inputs.outside(study.manifest, query.inputs) if study.build.enumerated else []:
         err.print(f"warning: {warning}", style="yellow", markup=False)
     chosen = study.solver(solver)
-    if jobs is not None and not by_pair:
-        raise click.UsageError("--jobs goes with --by-pair")
+    if jobs is not None and by_pair is False:
+        raise click.UsageError("--jobs goes with solving pair by pair, not --one-model")
     if by_pair:
-        from hadac.bypair import default_jobs
+        from hadac import runtime
 
-        jobs = jobs or default_jobs()
+        jobs = jobs or runtime.default_jobs()
+    elif by_pair is False:
+        jobs = 0
     with err.status(f"solving with {chosen}", spinner="dots"):
         answer = study.answer(query, chosen, time_limit, jobs)
     if as_json:

@@ -307,6 +307,8 @@ def _manifest(
                     p.type,
                     names.param_var(a.name, p.name),
                     names.param_array(a.name, p.name),
+                    p.low,
+                    p.high,
                     p.labels,
                 )
                 for p in a.params

@@ -26,7 +26,6 @@ MiniZinc's flattening of the whole model, twice.
 
 from __future__ import annotations
 
-import json
 import math
 import tempfile
 import time
@@ -71,7 +70,7 @@ def query_data(build: BuildDir, query: Query) -> dict[str, object]:
     objective, and the pairs in the order the search tries them."""
     manifest = build.manifest
     cp = manifest.model.cp
-    if query.pairs is not None:
+    if query.pairs is not None or query.ranges:
         raise HadacError("the CP model is solved whole, not pair by pair")
     pairs = manifest.pairs
     out: dict[str, object] = {}
@@ -220,6 +219,28 @@ def solve(
     return runtime.SolveResult(status, decider.values(found), statistics, interrupted)
 
 
+def guess(build: BuildDir, query: Query) -> dict | None:
+    """The solver values (as `BuildDir.decode` reads them) of a configuration that meets
+    every bound, found by local search on the fitted models; None when the query has no
+    objective or the search found none."""
+    decider = _Decider(build, query, build.manifest.model.cp)
+    found = _incumbent(decider)
+    return None if found is None else decider.values(found)
+
+
+def best_of(
+    build: BuildDir, query: Query, configurations: list[localsearch.Configuration]
+) -> dict | None:
+    """The solver values of the best of `configurations` by `predict`, None when none of
+    them meets every bound of the query (which must have an objective)."""
+    decider = _Decider(build, query, build.manifest.model.cp)
+    values = decider.objectives(configurations)
+    best = int(np.argmin(values))
+    if not np.isfinite(values[best]):
+        return None
+    return decider.values(decider.known(*configurations[best]))
+
+
 def _incumbent(decider: _Decider) -> Candidate | None:
     """A configuration that meets every bound, found by local search on the fitted models
     (`hadac.localsearch`) and decided; None when the query has no objective or the search
@@ -290,48 +311,7 @@ class _Runner:
         path.write_text(jsondata.dumps(data))
         files = [self.build.directory / n for n in (cp.file, (cp.best, cp.candidates)[item])]
         files += [self.build.directory / cp.data, path]
-        return _minizinc(self.info, files, time_limit, listing)
-
-
-def _minizinc(
-    info: runtime.SolverInfo, files: list[Path], time_limit: float | None, listing: int = 0
-) -> runtime.Run:
-    """One run of MiniZinc's command line on the CP model: its last solution, or with
-    `listing` up to that many solutions of a satisfaction model.
-
-    The command line rather than the `minizinc` package: the package first asks MiniZinc
-    for the model's interface, which reads the whole data again (a quarter of a second for
-    the 400 trees of a forest of 100 on two pairs).
-    """
-    command = [str(info.driver), "--solver", info.solver_id, "--output-mode", "json", "-s"]
-    if listing:
-        command += ["-a", "-n", str(listing)]
-    if time_limit is not None:
-        command += ["--time-limit", str(max(1, round(time_limit * 1000)))]
-    run = runtime.Run("UNKNOWN")
-    out, err, returncode, run.interrupted = runtime.communicate(
-        [*command, *map(str, files)], time_limit
-    )
-    text: list[str] = []
-    for line in out.splitlines():
-        if line == "----------":
-            run.solutions.append(json.loads("".join(text)))
-            run.status, text = "FEASIBLE", []
-        elif line == "==========":
-            run.status = "OPTIMAL"
-        elif line == "=====UNSATISFIABLE=====":
-            run.status = "INFEASIBLE"
-        elif line.startswith("%%%mzn-stat: "):
-            key, _, value = line.removeprefix("%%%mzn-stat: ").partition("=")
-            if key in ("flatTime", "solveTime"):
-                run.statistics[key] = run.statistics.get(key, 0.0) + float(value)
-        elif not line.startswith("%"):
-            text.append(line)
-    if "=====ERROR=====" in out or (returncode != 0 and not run.interrupted):
-        if run.status == "UNKNOWN":
-            message = err.strip() or f"exit status {returncode}"
-            raise HadacError(f"MiniZinc ({info.name}, {info.where}) failed: {message}")
-    return run
+        return runtime.command_line(self.info, files, time_limit, listing=listing)
 
 
 def _add(statistics: dict, run: runtime.Run) -> None:

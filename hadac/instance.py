@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 
+from hadac import openleaves
 from hadac.builddir import BuildDir
 from hadac.encode import names
 from hadac.encode.tables import threshold
@@ -56,10 +57,25 @@ def data(build: BuildDir, query: Query) -> dict[str, object]:
     if not build.enumerated:
         pairs = range(1, len(manifest.pairs) + 1)
         out["PAIR_OPEN"] = [query.pairs is None or p in query.pairs for p in pairs]
-    elif query.pairs is not None:
+        out["PARAM_FROM"], out["PARAM_TO"] = _param_ranges(build, query)
+        out |= openleaves.data(build, query)
+    elif query.pairs is not None or query.ranges:
         raise HadacError("an enumerated model is solved whole, not pair by pair")
     out["WEIGHT"] = _weights(build, query)
     return out
+
+
+def _param_ranges(build: BuildDir, query: Query) -> tuple[list[float], list[float]]:
+    """Each param's least and greatest value in the MIP model: its domain's, or the query's
+    narrower range."""
+    given = {(r.algorithm, r.param): r for r in query.ranges}
+    low, high = [], []
+    for algorithm, params in build.manifest.params.items():
+        for p in params:
+            r = given.get((algorithm, p.name))
+            low.append(p.low if r is None else r.low)
+            high.append(p.high if r is None else r.high)
+    return low, high
 
 
 def _per_pair(build: BuildDir, quantity: str, op: str, limits: list[Limit]) -> list:

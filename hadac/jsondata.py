@@ -32,6 +32,8 @@ def _value(value: object) -> str:
         return positional(float(value))
     if isinstance(value, Enum):
         return '{"e": "' + value.name + '"}'
+    if isinstance(value, list | tuple) and all(type(v) is int for v in value):
+        return "[" + ", ".join(map(str, value)) + "]"  # the long lists of a query: at once
     if isinstance(value, list | tuple | np.ndarray):
         return "[" + ", ".join(_value(v) for v in value) + "]"
     raise TypeError(f"no MiniZinc data form for {type(value).__name__}")

@@ -17,7 +17,7 @@ from typing import Any
 
 from hadac.numbers import plain
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 
 # Field names that the JSON spells differently (a Python name cannot hold a `-`).
 _JSON_NAMES = {"scikit_learn": "scikit-learn"}
@@ -164,6 +164,8 @@ class ParamRecord:
     type: str
     var: str  # the MiniZinc variable of its value
     array: str  # enumerated: its value per configuration
+    low: float  # the least value of its domain (a str param's: 0, its first name's code)
+    high: float  # the greatest
     # a str param's names; its variable and array hold their positions 0, 1, ...
     values: tuple[str, ...] | None = None
 

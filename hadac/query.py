@@ -93,6 +93,16 @@ class Limit:
 
 
 @dataclass(frozen=True)
+class ParamRange:
+    """The values a param of an algorithm may take in one solve of a MIP model."""
+
+    algorithm: str
+    param: str
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
 class Objective:
     """Optimise a quantity; among its optima, `then` (if any) is optimised in the same sense."""
 
@@ -112,6 +122,8 @@ class Query:
     inputs: tuple[InputValue, ...] = ()  # the instance's features, for a build that has any
     # the pairs (1-based, as the manifest lists them) the solver may choose; None: every one
     pairs: tuple[int, ...] | None = None
+    # narrower ranges of params than their domains (a MIP model's solve of one pair)
+    ranges: tuple[ParamRange, ...] = ()
 
     @classmethod
     def of_spec(cls, manifest: Manifest) -> Query:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hadac import cpsolve, instance, jsondata, prepared, runtime, solvers
+from hadac import cpsolve, instance, jsondata, prepared, propagate, runtime, solvers
 from hadac.builddir import BuildDir, Decoded
 from hadac.errors import HadacError
 from hadac.numbers import plain, shown
@@ -331,10 +331,26 @@ def _solved(
         with tempfile.TemporaryDirectory(prefix="hadac-query-") as folder:
             path = Path(folder) / "query.json"
             path.write_text(jsondata.dumps(data))
-            flags = None if build.enumerated else dict(solvers.get(solver).mip_flags)
-            result = runtime.solve([*files, path], solver, time_limit, flags=flags)
+            if build.enumerated:
+                result = runtime.solve([*files, path], solver, time_limit)
+            else:
+                result = _mip_solved([*files, path], solver, time_limit)
     _PROVEN.remember(key, result)
     return result
+
+
+def _mip_solved(files: list[Path], solver: str, time_limit: float | None) -> runtime.SolveResult:
+    """A MIP model's solve on MiniZinc's command line (its data is large: the `minizinc`
+    package would read it twice), with the solver's MIP flags. Its solve time is what the
+    run took after flattening: with intermediate solutions MiniZinc's own `solveTime` of a
+    MIP solver counts from the start."""
+    info = runtime.solver_info(solver)
+    flags = dict(solvers.get(solver).mip_flags)
+    started = time.perf_counter()
+    run = runtime.command_line(info, files, time_limit, flags, intermediate=True)
+    flattened = run.statistics.get("flatTime", 0.0)
+    run.statistics["solveTime"] = max(0.0, time.perf_counter() - started - flattened)
+    return runtime.SolveResult(run.status, run.values, run.statistics, run.interrupted)
 
 
 def _cp_solved(
@@ -360,7 +376,9 @@ def solve_build(
     by_pair: int | None = None,
 ) -> Answer:
     """Solve a query (the spec's own by default), verify, and on infeasibility explain.
-    `by_pair` jobs solve a MIP build's optimisation one pair at a time (`hadac.bypair`)."""
+    `by_pair` jobs solve a MIP build's optimisation one pair at a time (`hadac.bypair`), 0
+    as one model; by default (None) pair by pair, on the machine's cores, where the pairs
+    can be narrowed (`propagate.narrows`: measured faster there, docs/performance.md)."""
     check_solver(build, solver)
     manifest = build.manifest
     query = query if query is not None else Query.of_spec(manifest)
@@ -368,7 +386,9 @@ def solve_build(
     started = time.perf_counter()
     pairs = []
     by_mip = not build.enumerated and solvers.family(solver) == "MIP"
-    if by_pair is not None and by_mip and query.objective is not None:
+    if by_pair is None and by_mip and propagate.narrows(build, query):
+        by_pair = runtime.default_jobs()
+    if by_pair and by_mip and query.objective is not None:
         from hadac.bypair import solve_by_pair
 
         result, point, pairs = solve_by_pair(build, query, solver, time_limit, by_pair)

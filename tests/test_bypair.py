@@ -75,8 +75,10 @@ def test_the_cli_reports_each_pair_and_checks_its_flags(structure):
     assert "pairs" not in whole
     shown = CliRunner().invoke(main, ["solve", build, "--by-pair"])
     assert shown.exit_code == 0 and shown.output.count("  pair ") == len(payload["pairs"])
-    wrong = CliRunner().invoke(main, ["solve", build, "--jobs", "2"])
-    assert wrong.exit_code == 2 and "--jobs goes with --by-pair" in wrong.output
+    wrong = CliRunner().invoke(main, ["solve", build, "--one-model", "--jobs", "2"])
+    assert wrong.exit_code == 2 and "--jobs goes with solving pair by pair" in wrong.output
+    one = json.loads(CliRunner().invoke(main, ["solve", build, "--one-model", "--json"]).stdout)
+    assert "pairs" not in one and one["objective"] == pytest.approx(whole["objective"])
     zero = CliRunner().invoke(main, ["solve", build, "--by-pair", "--jobs", "0"])
     assert zero.exit_code == 2 and "--jobs" in zero.output
 

@@ -119,6 +119,7 @@ def test_encoding_equals_predict(kind, encoding, solver, fitted, tmp_path):
             split_ctx, split_data = mip.split_context(algorithm, shared, x)
             parts.append(render_splits(split_ctx))
             data.update(split_data)
+            data[f"p{k}_OPEN"] = list(range(ctx["leaves"] + 1))  # every leaf open
         parts.append(render_surrogate(ctx))
         data.update(part_data)
         outputs.append(ctx["g"] if ctx["pair_linked"] else ctx["y"])

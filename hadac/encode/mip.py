@@ -254,7 +254,7 @@ def context(
         for target in problem.targets:
             estimator = fitted[(pair.algorithm, pair.hardware, target.name)].estimator
             encoding = encodings[(algorithm.name, target.name)]
-            sid = f"s{len(sections) + 1}"
+            sid = names.section(len(sections) + 1)
             if encoding == "table":
                 needs_points.add(algorithm.name)
             enc, enc_data = surrogate(

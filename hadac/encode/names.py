@@ -122,6 +122,12 @@ def input_var(name: str) -> str:
     return identifier(INPUT, name)
 
 
+def section(index: int) -> str:
+    """The prefix of the MIP model's names of its `index`-th surrogate (from 1, in the
+    manifest's order)."""
+    return f"s{index}"
+
+
 def split_var(algorithm_name: str) -> str:
     return identifier(SPLIT, algorithm_name)
 

@@ -33,7 +33,7 @@ def build(tmp_path_factory) -> Path:
 def test_solve_command(benchmark, build, solver, form, require_solver):
     where = require_solver(solver)
     command = [str(HADAC), "solve", str(build), "--solver", solver, "--json"]
-    command += ["--by-pair"] if form == "by-pair" else []
+    command += ["--by-pair" if form == "by-pair" else "--one-model"]
 
     def solve() -> dict:
         done = subprocess.run(command, capture_output=True, text=True, check=False)

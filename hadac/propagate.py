@@ -1,0 +1,278 @@
+"""A pair's param domains narrowed by its trees' bounds, before a MIP solver runs.
+
+The MIP relaxation of deep tree ensembles is weak: each tree of a fractional solution takes
+the best of the leaves on both sides of a split, and a MIP solver spends minutes closing
+that gap by branching. Bounds reasoning closes most of it at once. With the objective of a
+configuration already known (`hadac.localsearch`) as a cut, every position of a param is
+tried alone: on the leaves it reaches, given the other params' positions still left, each
+tree contributes at least its least share and at most its greatest to every quantity, and a
+position whose sums cannot meet a bound, or cannot beat the cut, goes. Removing positions
+removes leaves, which may remove positions of other params; this runs until nothing more
+goes. A pair left with no position is proven unable to beat the cut without a solve; the
+others are solved over the values left.
+
+It reads the CP model's data (`hadac.encode.cp`): its leaves' boxes of positions and their
+shares in fixed point, each rounded so that the sums bound every configuration's true value.
+So nothing that can meet the bounds and beat the cut is ever removed, whatever the float
+rounding of `predict`. Networks are not read: a build whose CP model has one is not
+narrowed.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from hadac import cpsolve
+from hadac.builddir import BuildDir
+from hadac.localsearch import Configuration
+from hadac.query import ParamRange, Query
+
+_DATUM = re.compile(r"^(\w+) = (.*);$", re.MULTILINE)
+# The CP model's arrays this reads, from its data file.
+_NAMES = (
+    "N_QUANTITIES",
+    "TREE_PAIRS",
+    "TREE_LEAVES",
+    "BOX_TREE",
+    "BOX_PARAM",
+    "BOX_START",
+    "BOX_LOW",
+    "BOX_HIGH",
+    "TERM_QUANTITY",
+    "TERM_TREE",
+    "TERM_START",
+    "TERM_LOW",
+    "CONST_LOW",
+    "SPREAD",
+)
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """What a pair's fixed-point sums must meet: per quantity, `low <= upper` and
+    `high >= lower` (None: no bound)."""
+
+    upper: tuple[int | None, ...]
+    lower: tuple[int | None, ...]
+
+
+@dataclass
+class _Pair:
+    """One pair's trees, their leaves side by side: each leaf's box (a first and last
+    position per param of the algorithm) and its share of every quantity."""
+
+    starts: np.ndarray  # where each tree's leaves begin
+    first: np.ndarray  # (params, leaves)
+    last: np.ndarray
+    shares: np.ndarray  # (quantities, leaves)
+    constant: np.ndarray  # per quantity, the pair's constant (rounded down)
+    spread: np.ndarray  # per quantity, how far above `low` the true value may lie
+    sizes: tuple[int, ...]  # each param's positions
+
+
+class Relaxation:
+    """The CP model's fixed-point sums of a build, read once, pair by pair."""
+
+    def __init__(self, build: BuildDir):
+        cp = build.manifest.model.cp
+        assert cp is not None and not cp.networks
+        self.build = build
+        self.data = _read(build.directory / cp.data)
+        self.pairs: dict[int, _Pair] = {}
+
+    def narrowed(self, pair: int, bounds: Bounds) -> list[np.ndarray] | None:
+        """Per param of the pair's algorithm, which positions (from 0) are left; None when
+        no configuration of the pair can meet `bounds`."""
+        p = self._pair(pair)
+        quantities = [
+            (q, upper, lower)
+            for q, (upper, lower) in enumerate(zip(bounds.upper, bounds.lower, strict=True))
+            if upper is not None or lower is not None
+        ]
+        left = [np.ones(size, dtype=bool) for size in p.sizes]
+        changed = True
+        while changed:
+            changed = False
+            for k in range(len(p.sizes)):
+                others = _reached(p, left, skip=k)
+                positions = np.flatnonzero(left[k]) + 1
+                holds = (p.first[k][None, :] <= positions[:, None]) & (
+                    positions[:, None] <= p.last[k][None, :]
+                )
+                holds &= others[None, :]
+                keep = np.logical_or.reduceat(holds, p.starts, axis=1).all(axis=1)
+                for q, upper, lower in quantities:
+                    if upper is not None:
+                        least = np.where(holds, p.shares[q][None, :], np.inf)
+                        total = np.minimum.reduceat(least, p.starts, axis=1).sum(axis=1)
+                        keep &= p.constant[q] + total <= upper
+                    if lower is not None:
+                        most = np.where(holds, p.shares[q][None, :], -np.inf)
+                        total = np.maximum.reduceat(most, p.starts, axis=1).sum(axis=1)
+                        keep &= p.constant[q] + p.spread[q] + total >= lower
+                if not keep.all():
+                    left[k][positions[~keep] - 1] = False
+                    changed = True
+                    if not left[k].any():
+                        return None
+        return left
+
+    def _pair(self, pair: int) -> _Pair:
+        if pair not in self.pairs:
+            self.pairs[pair] = self._read_pair(pair)
+        return self.pairs[pair]
+
+    def _read_pair(self, pair: int) -> _Pair:
+        d = self.data
+        manifest = self.build.manifest
+        algorithm = manifest.pairs[pair - 1].algorithm
+        domains = manifest.model.cp.domains
+        first_param = 1  # the CP model's index of the algorithm's first param
+        for name, values in domains.items():
+            if name == algorithm:
+                break
+            first_param += len(values)
+        sizes = tuple(len(v) for v in domains[algorithm])
+        trees = [t for t, pairs in enumerate(d["TREE_PAIRS"], start=1) if pair in pairs]
+        counts = np.array([d["TREE_LEAVES"][t - 1] for t in trees])
+        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        offset = {t: int(s) for t, s in zip(trees, starts, strict=True)}
+        n = int(counts.sum())
+        first = np.ones((len(sizes), n), dtype=np.int64)
+        last = np.array(sizes, dtype=np.int64)[:, None].repeat(n, axis=1)
+        for r, (tree, param) in enumerate(zip(d["BOX_TREE"], d["BOX_PARAM"], strict=True)):
+            if tree in offset:
+                k, at, count = param - first_param, offset[tree], d["TREE_LEAVES"][tree - 1]
+                start = d["BOX_START"][r]  # leaf 0's, from 1: leaf j's is start + j - 1
+                first[k, at : at + count] = d["BOX_LOW"][start : start + count]
+                last[k, at : at + count] = d["BOX_HIGH"][start : start + count]
+        shares = np.zeros((d["N_QUANTITIES"], n))
+        for r, (q, tree) in enumerate(zip(d["TERM_QUANTITY"], d["TERM_TREE"], strict=True)):
+            if tree in offset:
+                at, count, start = offset[tree], d["TREE_LEAVES"][tree - 1], d["TERM_START"][r]
+                shares[q - 1, at : at + count] = d["TERM_LOW"][start : start + count]
+        return _Pair(
+            starts,
+            first,
+            last,
+            shares,
+            np.array([row[pair - 1] for row in d["CONST_LOW"]], dtype=float),
+            np.array([row[pair - 1] for row in d["SPREAD"]], dtype=float),
+            sizes,
+        )
+
+
+def narrows(build: BuildDir, query: Query) -> bool:
+    """Whether `query` on `build` can be narrowed: the build has a CP model without
+    networks and the query one objective."""
+    if build.enumerated or query.objective is None or query.objective.then is not None:
+        return False
+    cp = build.manifest.model.cp
+    return cp is not None and not cp.networks
+
+
+class Narrowing:
+    """A query's pairs, each narrowed to the param values that may beat or tie a bound on
+    its objective (`left`), and the ranges a MIP solve of the pair takes from them."""
+
+    def __init__(self, relaxation: Relaxation, query: Query):
+        build = relaxation.build
+        cp = build.manifest.model.cp
+        self.relaxation, self.query = relaxation, query
+        self.data = cpsolve.query_data(build, query)
+        self.objective = [q.name for q in cp.quantities].index(query.objective.quantity)
+        self.scale = cp.quantities[self.objective].scale
+        self.known: dict[tuple[int, float], list[np.ndarray] | None] = {}
+
+    @classmethod
+    def of(cls, build: BuildDir, query: Query) -> Narrowing | None:
+        """The narrowing of `query` on `build`, None where `narrows` says no."""
+        return cls(Relaxation(build), query) if narrows(build, query) else None
+
+    def left(self, pair: int, bound: float) -> list[np.ndarray] | None:
+        """Per param of `pair`, which positions (from 0) configurations that meet the query
+        and beat or tie `bound` may take; None when no configuration of the pair can."""
+        if (pair, bound) not in self.known:
+            self.known[(pair, bound)] = self._left(pair, bound)
+        return self.known[(pair, bound)]
+
+    def _left(self, pair: int, bound: float) -> list[np.ndarray] | None:
+        d = self.data
+        upper = [
+            row[pair - 1] if use else None
+            for use, row in zip(d["USE_UPPER"], d["UPPER"], strict=True)
+        ]
+        lower = [
+            row[pair - 1] if use else None
+            for use, row in zip(d["USE_LOWER"], d["LOWER"], strict=True)
+        ]
+        k = self.objective
+        if self.query.objective.sense == "minimize":
+            # the relaxed objective, `low`, at most this (a unit looser, for the product's rounding)
+            cut = math.floor(bound * self.scale) + 1
+            upper[k] = cut if upper[k] is None else min(upper[k], cut)
+        else:
+            cut = math.ceil(bound * self.scale) - 1  # `high` at least this
+            lower[k] = cut if lower[k] is None else max(lower[k], cut)
+        return self.relaxation.narrowed(pair, Bounds(tuple(upper), tuple(lower)))
+
+    def ranges(self, pair: int, left: list[np.ndarray]) -> tuple[ParamRange, ...]:
+        """The range of each param of `pair` from its first to its last position `left`,
+        for those narrower than their domain."""
+        manifest = self.relaxation.build.manifest
+        algorithm = manifest.pairs[pair - 1].algorithm
+        out = []
+        domains = manifest.model.cp.domains[algorithm]
+        for p, values, mask in zip(manifest.params[algorithm], domains, left, strict=True):
+            if not mask.all():
+                at = np.flatnonzero(mask)
+                out.append(ParamRange(algorithm, p.name, values[at[0]], values[at[-1]]))
+        return tuple(out)
+
+
+def configurations(pair: int, left: list[np.ndarray], limit: int) -> list[Configuration]:
+    """Every configuration of `pair` with its params at the positions `left` (from 1, as
+    `hadac.localsearch` numbers them); none when there are more than `limit`."""
+    if math.prod(int(mask.sum()) for mask in left) > limit:
+        return []
+    if not left:
+        return [(pair, ())]  # an algorithm without params: its one configuration
+    axes = [np.flatnonzero(mask) + 1 for mask in left]
+    grid = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, len(axes))
+    return [(pair, tuple(int(k) for k in row)) for row in grid]
+
+
+def _reached(p: _Pair, left: list[np.ndarray], skip: int) -> np.ndarray:
+    """Which leaves hold a position left of every param but `skip`."""
+    out = np.ones(p.first.shape[1], dtype=bool)
+    for k, mask in enumerate(left):
+        if k == skip:
+            continue
+        counts = np.concatenate(([0], np.cumsum(mask)))
+        out &= counts[p.last[k]] > counts[p.first[k] - 1]
+    return out
+
+
+def _read(path: Path) -> dict[str, object]:
+    """The arrays `Relaxation` reads from the CP model's MiniZinc data: ints, lists of
+    ints (numpy), tables (lists of rows) and lists of sets."""
+    out: dict[str, object] = {}
+    for name, text in _DATUM.findall(path.read_text()):
+        if name not in _NAMES:
+            continue
+        if text.startswith("array2d("):
+            rows, columns = (int(x.split("..")[1]) for x in text[8:].split(", [")[0].split(", "))
+            cells = np.fromstring(text[text.index("[") + 1 : -2], dtype=np.int64, sep=",")
+            out[name] = cells.reshape(rows, columns).tolist()
+        elif text.startswith("[{"):
+            out[name] = [{int(x) for x in s.split(", ")} for s in text[2:-2].split("}, {")]
+        elif text.startswith("["):
+            out[name] = np.fromstring(text[1:-1], dtype=np.int64, sep=",")
+        else:
+            out[name] = int(text)
+    return out

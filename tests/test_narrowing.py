@@ -1,0 +1,166 @@
+"""MIP solvers on builds of trees over finite params, pair by pair and narrowed
+(hadac.propagate, hadac.openleaves, hadac.bypair), against exhaustive enumeration.
+
+Narrowing may only remove param values that no configuration meeting the query and
+beating the bound uses; a solve over narrower ranges must answer as enumeration over
+those ranges; and `hadac solve` with cbc, which narrows by default there, must give the
+enumerated optimum.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from test_cp import KINDS, _study
+from test_queries import enumerate_build, oracle, random_query
+
+from hadac import propagate
+from hadac.builddir import BuildDir
+from hadac.checks import load
+from hadac.query import Limit, ParamRange, Query
+from hadac.solve import MIP_ABSOLUTE, close, run, solve_build
+
+TREES = [k for k in KINDS if k != "mlp"]  # a network's CP model is not narrowed
+
+
+@pytest.fixture(scope="module", params=TREES)
+def study(request, tmp_path_factory):
+    folder = tmp_path_factory.mktemp(request.param)
+    build = _study(folder, KINDS[request.param])
+    spec = folder / "study.hada"
+    return build, spec, enumerate_build(build, spec)
+
+
+def _positions(build: BuildDir, spec, pair: int) -> np.ndarray:
+    """The positions (from 0) of every configuration of `pair`, in enumeration's order."""
+    problem, _ = load(spec)
+    algorithm = build.manifest.pairs[pair - 1].algorithm
+    domains = build.manifest.model.cp.domains[algorithm]
+    grid = problem.algorithm(algorithm).points()
+    return np.stack([np.searchsorted(d, grid[:, k]) for k, d in enumerate(domains)], axis=1)
+
+
+def _meets(build: BuildDir, table: dict, query: Query) -> np.ndarray:
+    """Which configurations of the enumeration meet every limit of `query`."""
+    meets = np.ones(len(table["pair"]), dtype=bool)
+    for limit in query.limits:
+        values = table[limit.quantity]
+        meets &= values <= limit.bound if limit.op == "<=" else values >= limit.bound
+    return meets
+
+
+def _queries(build: BuildDir, table: dict, count: int) -> list[Query]:
+    rng = np.random.default_rng(7)
+    queries = []
+    while len(queries) < count:
+        query = random_query(build, table, rng)
+        if query.objective is not None:
+            queries.append(query)
+    return queries
+
+
+def test_narrowing_keeps_every_configuration_that_can_tie_or_beat_the_bound(study):
+    build, spec, table = study
+    removed = 0
+    for number, query in enumerate(_queries(build, table, 30)):
+        narrowing = propagate.Narrowing.of(build, query)
+        assert narrowing is not None
+        objective = table[query.objective.quantity]
+        minimize = query.objective.sense == "minimize"
+        # bounds between the best and the median of the configurations meeting the query
+        meets = _meets(build, table, query)
+        if not meets.any():
+            continue
+        best = objective[meets].min() if minimize else objective[meets].max()
+        bound = float(best + (np.median(objective[meets]) - best) * (number % 3) / 2)
+        wins = meets & ((objective <= bound) if minimize else (objective >= bound))
+        for pair in range(1, len(build.manifest.pairs) + 1):
+            left = narrowing.left(pair, bound)
+            rows = table["pair"] == pair - 1
+            positions = _positions(build, spec, pair)
+            kept = wins[rows]
+            where = f"query {number} {query.to_json()}, pair {pair}, bound {bound!r}"
+            if left is None:
+                assert not kept.any(), where
+                removed += 1
+                continue
+            for k, mask in enumerate(left):
+                assert mask[positions[kept, k]].all(), where
+                removed += int((~mask).sum())
+    assert removed > 0, "narrowing removed nothing on any query"
+
+
+@pytest.mark.requires_solver("cbc", "highs")
+def test_a_solve_over_narrower_ranges_answers_as_enumeration_over_them(study):
+    build, spec, table = study
+    problem, _ = load(spec)
+    rng = np.random.default_rng(3)
+    manifest = build.manifest
+    for number, query in enumerate(_queries(build, table, 6)):
+        pair = int(rng.integers(1, len(manifest.pairs) + 1))
+        algorithm = manifest.pairs[pair - 1].algorithm
+        grid = problem.algorithm(algorithm).points()
+        ranges, inside = [], np.ones(len(grid), dtype=bool)
+        for k, p in enumerate(manifest.params[algorithm]):
+            values = np.unique(grid[:, k])
+            low, high = sorted(rng.choice(values, size=2))
+            ranges.append(ParamRange(algorithm, p.name, float(low), float(high)))
+            inside &= (grid[:, k] >= low) & (grid[:, k] <= high)
+        rows = np.flatnonzero(table["pair"] == pair - 1)[inside]
+        restricted = {name: column[rows] for name, column in table.items()}
+        narrowed = dataclasses.replace(query, pairs=(pair,), ranges=tuple(ranges))
+        expected = oracle(build, restricted, query)
+        for solver in ("cbc", "highs") if number < 2 else ("cbc",):
+            result, point = run(build, narrowed, solver)
+            where = f"{solver}, query {number}: {narrowed}"
+            if expected is None:
+                assert result.status == "INFEASIBLE", where
+                continue
+            assert result.status == "OPTIMAL", where
+            got = point.quantities[query.objective.quantity]
+            assert close(got, expected, 1e-6) or abs(got - expected) <= MIP_ABSOLUTE, where
+            for r in ranges:
+                assert r.low <= point.params[r.param] <= r.high, where
+
+
+@pytest.mark.requires_solver("cbc")
+def test_cbc_solves_a_tree_build_narrowed_pair_by_pair_as_enumeration(study):
+    build, spec, table = study
+    for number, query in enumerate(_queries(build, table, 8)):
+        answer = solve_build(build, "cbc", query=query)
+        expected = oracle(build, table, query)
+        where = f"query {number}: {query.to_json()}"
+        assert [p.status for p in answer.pairs], f"{where}: not solved pair by pair"
+        if expected is None:
+            assert answer.status == "INFEASIBLE", where
+            continue
+        assert answer.status == "OPTIMAL", where
+        assert close(answer.objective, expected, 1e-6) or (
+            abs(answer.objective - expected) <= MIP_ABSOLUTE
+        ), f"{where}: {answer.objective!r} against {expected!r}"
+
+
+def test_narrowing_needs_one_objective_and_a_network_free_cp_model(study, tmp_path):
+    build, _, _ = study
+    spec = Query.of_spec(build.manifest)
+    assert propagate.narrows(build, spec)
+    assert not propagate.narrows(build, dataclasses.replace(spec, objective=None))
+    network = _study(tmp_path, KINDS["mlp"])
+    assert not propagate.narrows(network, Query.of_spec(network.manifest))
+
+
+def test_a_bound_no_configuration_can_tie_narrows_every_pair_away(study):
+    build, _, table = study
+    query = Query.of_spec(build.manifest)
+    objective = table[query.objective.quantity]
+    narrowing = propagate.Narrowing.of(build, query)
+    bound = float(objective.min()) - 1.0  # minimise: below every configuration
+    for pair in range(1, len(build.manifest.pairs) + 1):
+        assert narrowing.left(pair, bound) is None
+    # a limit the query already has makes no difference to the bound's own effect
+    tighter = dataclasses.replace(
+        query, limits=(*query.limits, Limit("memory", "<=", 1e9, "memory <= 1e9"))
+    )
+    assert propagate.Narrowing.of(build, tighter).left(1, bound) is None
