@@ -13,10 +13,13 @@ incumbent, or bounded), and comes with what each pair gave, in the manifest's or
 
 When the build's CP model can tell (trees on finite params, `hadac.propagate`), a local
 search on the fitted models gives the first incumbent before any solve, and each pair's
-params are narrowed to the values that may beat the incumbent of its start: a pair left
-with none is BOUNDED too, and the others are solved over the values left. This is what
-lets a MIP solver prove an optimum over deep tree ensembles in seconds: the narrowing does
-at once most of the branching their weak relaxation would need.
+params are narrowed to the values that may beat or tie it. A pair left with none is BOUNDED
+too; a pair left with a few configurations (`BOX_SEARCH_LIMIT`) has every one of them
+decided by `predict`, which settles it without a solve (DECIDED: narrowing never removes a
+configuration that ties or beats the incumbent, so nothing on the pair that could beat it
+is left undecided); the others are solved over the values left, under the best of those.
+This is what lets a MIP solver prove an optimum over deep tree ensembles in seconds: the
+narrowing does at once most of the branching their weak relaxation would need.
 """
 
 from __future__ import annotations
@@ -32,8 +35,10 @@ from hadac.builddir import BuildDir
 from hadac.query import Limit, Objective, Query
 from hadac.solve import Point, evaluate_point, run, verify
 
-# Configurations of a narrowed pair decided by `predict` for a first incumbent, at most.
+# Configurations of a narrowed pair decided by `predict`, which settles it, at most.
 BOX_SEARCH_LIMIT = 20_000
+# What settles a pair.
+SETTLED = ("OPTIMAL", "INFEASIBLE", "BOUNDED", "DECIDED")
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,7 @@ class PairOutcome:
     hardware: str
     # OPTIMAL, FEASIBLE, INFEASIBLE (nothing beats the bound), BOUNDED (its surrogate's
     # best, or its trees' bounds at every value of a param, cannot beat the bound: not
+    # solved), DECIDED (every configuration narrowing left decided by `predict`: not
     # solved), UNKNOWN
     status: str
     bound: float | None  # the incumbent it had to beat, None when there was none yet
@@ -75,12 +81,19 @@ def solve_by_pair(
     outcomes: dict[int, PairOutcome] = {}
     results: list[runtime.SolveResult] = []
     narrowing = propagate.Narrowing.of(build, query)
+    decided: dict[int, _Decided] = {}
     if narrowing is not None:
-        _guess(build, query, narrowing, best)
+        decided = _guess(build, query, narrowing, best)
 
     def one(index: int) -> None:
         """Pair `index`, bounded by the incumbent when it starts."""
         pair = build.manifest.pairs[index - 1]
+        if index in decided:
+            d = decided[index]
+            outcomes[index] = PairOutcome(
+                pair.algorithm, pair.hardware, "DECIDED", d.bound, d.objective, d.seconds
+            )
+            return
         with lock:
             bound = best.value
         started = time.perf_counter()
@@ -119,7 +132,7 @@ def solve_by_pair(
     with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="hadac-pair") as pool:
         list(pool.map(one, _most_promising_first(build, objective, list(indices))))
     ordered = [outcomes[index] for index in indices]
-    proven = all(o.status in ("OPTIMAL", "INFEASIBLE", "BOUNDED") for o in ordered)
+    proven = all(o.status in SETTLED for o in ordered)
     if best.point is None:
         status = "INFEASIBLE" if proven else "UNKNOWN"
     else:
@@ -131,28 +144,42 @@ def solve_by_pair(
     return runtime.SolveResult(status, values, statistics), best.point, ordered
 
 
-def _guess(build: BuildDir, query: Query, narrowing: propagate.Narrowing, best: _Incumbent) -> None:
+@dataclass(frozen=True)
+class _Decided:
+    """A pair settled by `predict` on every configuration narrowing left under `bound`."""
+
+    bound: float
+    objective: float | None  # the best of them, None when none meets the query
+    seconds: float
+
+
+def _guess(
+    build: BuildDir, query: Query, narrowing: propagate.Narrowing, best: _Incumbent
+) -> dict[int, _Decided]:
     """`best` from the fitted models before any solve, when they find a configuration that
     meets every bound: a local search's (`cpsolve.guess`), then the best of every pair's
-    configurations left by narrowing under it, for the pairs that leave at most
-    `BOX_SEARCH_LIMIT` (the answer's pair is most often among them, so that the solves
-    that follow only have to prove it)."""
+    configurations left by narrowing under the best so far, on the pairs that leave at most
+    `BOX_SEARCH_LIMIT`. Those pairs are settled: they come back by index."""
     values = cpsolve.guess(build, query)
     if values is None:
-        return
+        return {}
     _keep(build, query, values, best)
-    boxes = []
+    decided = {}
     for index in range(1, len(build.manifest.pairs) + 1):
-        left = narrowing.left(index, best.value)
-        if left is not None:
-            boxes += propagate.configurations(index, left, BOX_SEARCH_LIMIT)
-    found = cpsolve.best_of(build, query, boxes) if boxes else None
-    if found is not None:
-        _keep(build, query, found, best)
+        started, bound = time.perf_counter(), best.value
+        left = narrowing.left(index, bound)
+        boxes = [] if left is None else propagate.configurations(index, left, BOX_SEARCH_LIMIT)
+        if not boxes:
+            continue  # narrowed away (BOUNDED when it is solved) or too many to decide
+        found = cpsolve.best_of(build, query, boxes)
+        value = None if found is None else _keep(build, query, found, best)
+        decided[index] = _Decided(bound, value, time.perf_counter() - started)
+    return decided
 
 
-def _keep(build: BuildDir, query: Query, values: dict, best: _Incumbent) -> None:
-    """The configuration of solver `values`, verified, as `best` when it is better."""
+def _keep(build: BuildDir, query: Query, values: dict, best: _Incumbent) -> float:
+    """The objective of the configuration of solver `values`, verified; it becomes `best`
+    when it is better."""
     point = evaluate_point(build, values)
     verify(build, query, point)
     value = point.quantities[query.objective.quantity]
@@ -160,6 +187,7 @@ def _keep(build: BuildDir, query: Query, values: dict, best: _Incumbent) -> None
     if best.value is None or (value < best.value if minimize else value > best.value):
         best.value, best.point = value, point
         best.result = runtime.SolveResult("FEASIBLE", values, {})
+    return value
 
 
 def _best_possible(

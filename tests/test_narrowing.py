@@ -16,7 +16,7 @@ import pytest
 from test_cp import KINDS, _study
 from test_queries import enumerate_build, oracle, random_query
 
-from hadac import propagate
+from hadac import bypair, propagate
 from hadac.builddir import BuildDir
 from hadac.checks import load
 from hadac.query import Limit, ParamRange, Query
@@ -126,13 +126,30 @@ def test_a_solve_over_narrower_ranges_answers_as_enumeration_over_them(study):
 
 
 @pytest.mark.requires_solver("cbc")
-def test_cbc_solves_a_tree_build_narrowed_pair_by_pair_as_enumeration(study):
+@pytest.mark.parametrize("decide", [True, False], ids=["decided", "solved"])
+def test_cbc_solves_a_tree_build_narrowed_pair_by_pair_as_enumeration(study, decide, monkeypatch):
+    """With the few configurations narrowing leaves decided by `predict` (the default), and
+    with every pair narrowing leaves open solved by cbc."""
     build, spec, table = study
+    if not decide:
+        monkeypatch.setattr(bypair, "BOX_SEARCH_LIMIT", 0)
+    statuses = set()
     for number, query in enumerate(_queries(build, table, 8)):
         answer = solve_build(build, "cbc", query=query)
         expected = oracle(build, table, query)
         where = f"query {number}: {query.to_json()}"
         assert [p.status for p in answer.pairs], f"{where}: not solved pair by pair"
+        statuses |= {p.status for p in answer.pairs}
+        meets = _meets(build, table, query)
+        sign = 1.0 if query.objective.sense == "minimize" else -1.0
+        for index, p in enumerate(answer.pairs, start=1):
+            if p.status != "DECIDED":
+                continue
+            values = sign * table[query.objective.quantity][meets & (table["pair"] == index - 1)]
+            if p.objective is not None and sign * p.objective <= sign * p.bound:
+                assert close(p.objective, sign * float(values.min()), 1e-9), where  # its optimum
+            else:  # nothing on the pair ties or beats the bound
+                assert not (values <= sign * p.bound).any(), where
         if expected is None:
             assert answer.status == "INFEASIBLE", where
             continue
@@ -140,6 +157,9 @@ def test_cbc_solves_a_tree_build_narrowed_pair_by_pair_as_enumeration(study):
         assert close(answer.objective, expected, 1e-6) or (
             abs(answer.objective - expected) <= MIP_ABSOLUTE
         ), f"{where}: {answer.objective!r} against {expected!r}"
+    assert ("DECIDED" in statuses) == decide, statuses
+    if not decide:
+        assert statuses & {"OPTIMAL", "INFEASIBLE"}, statuses  # cbc solved some pair
 
 
 def test_narrowing_needs_one_objective_and_a_network_free_cp_model(study, tmp_path):

@@ -174,6 +174,8 @@ def test_solve_command(benchmark, builds, case, solver, require_solver):
             "status": answer["status"],
             "objective": answer["objective"],
             "candidates": answer.get("candidates"),
+            # pair by pair: how each pair was settled (solved, bounded or decided by predict)
+            "pairs": [p["status"] for p in answer.get("pairs", [])],
         }
     )
     if answer["status"] != "OPTIMAL":
