@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 from hadac import cpsolve, propagate, runtime
 from hadac.builddir import BuildDir
-from hadac.query import Limit, Objective, Query
+from hadac.query import Limit, Objective, ParamRange, Query
 from hadac.solve import Point, evaluate_point, run, verify
 
 # Configurations of a narrowed pair decided by `predict`, which settles it, at most.
@@ -68,6 +68,12 @@ class _Incumbent:
     point: Point | None = None
     result: runtime.SolveResult | None = None
 
+    def better(self, value: float, sense: str) -> bool:
+        """Whether `value` beats this incumbent (any value beats none)."""
+        if self.value is None:
+            return True
+        return value < self.value if sense == "minimize" else value > self.value
+
 
 def solve_by_pair(
     build: BuildDir, query: Query, solver: str, time_limit: float | None, jobs: int
@@ -75,52 +81,37 @@ def solve_by_pair(
     """The query's answer from one solve per pair; `query` must have an objective."""
     objective = query.objective
     assert objective is not None and not build.enumerated
-    better = (lambda a, b: a < b) if objective.sense == "minimize" else (lambda a, b: a > b)
     lock = threading.Lock()
     best = _Incumbent()
-    outcomes: dict[int, PairOutcome] = {}
     results: list[runtime.SolveResult] = []
     narrowing = propagate.Narrowing.of(build, query)
-    decided: dict[int, _Decided] = {}
-    if narrowing is not None:
-        decided = _guess(build, query, narrowing, best)
+    outcomes, decided = ({}, 0) if narrowing is None else _guess(build, query, narrowing, best)
 
     def one(index: int) -> None:
         """Pair `index`, bounded by the incumbent when it starts."""
+        if index in outcomes:
+            return  # decided
         pair = build.manifest.pairs[index - 1]
-        if index in decided:
-            d = decided[index]
-            outcomes[index] = PairOutcome(
-                pair.algorithm, pair.hardware, "DECIDED", d.bound, d.objective, d.seconds
-            )
-            return
         with lock:
             bound = best.value
         started = time.perf_counter()
-        hope = _best_possible(build, objective, pair.algorithm, pair.hardware)
-        ranges: tuple | None = ()  # the params' narrowed ranges; None: narrowed away
-        if narrowing is not None and bound is not None:
-            left = narrowing.left(index, bound)
-            ranges = None if left is None else narrowing.ranges(index, left)
-        if bound is not None and (ranges is None or (hope is not None and not better(hope, bound))):
+        ranges = _ranges(build, query, narrowing, index, bound)
+        if ranges is None:
             seconds = time.perf_counter() - started
             with lock:
                 outcomes[index] = PairOutcome(
                     pair.algorithm, pair.hardware, "BOUNDED", bound, None, seconds
                 )
             return
-        limits = query.limits
-        if bound is not None:
-            op = "<=" if objective.sense == "minimize" else ">="
-            text = f"{objective.quantity} {op[0]} {bound!r}"
-            limits += (Limit(objective.quantity, op, bound, text, strict=True),)
-        restricted = dataclasses.replace(query, limits=limits, pairs=(index,), ranges=ranges)
+        restricted = dataclasses.replace(
+            query, limits=_beating(query, bound), pairs=(index,), ranges=ranges
+        )
         result, point = run(build, restricted, solver, time_limit, verified=query)
         value = point.quantities[objective.quantity] if point is not None else None
         seconds = time.perf_counter() - started
         with lock:
             results.append(result)
-            if value is not None and (best.value is None or better(value, best.value)):
+            if value is not None and best.better(value, objective.sense):
                 best.value, best.point, best.result = value, point, result
             outcomes[index] = PairOutcome(
                 pair.algorithm, pair.hardware, result.status, bound, value, seconds
@@ -131,8 +122,68 @@ def solve_by_pair(
     # when it starts. A solver's error is the answer's error.
     with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="hadac-pair") as pool:
         list(pool.map(one, _most_promising_first(build, objective, list(indices))))
-    ordered = [outcomes[index] for index in indices]
-    proven = all(o.status in SETTLED for o in ordered)
+    return _answer(best, [outcomes[index] for index in indices], results, decided)
+
+
+def solve_settled(
+    build: BuildDir, query: Query, solver: str, time_limit: float | None
+) -> tuple[runtime.SolveResult, Point | None, list[PairOutcome]]:
+    """A CP solver's answer to a query that `propagate.narrows` on `build`: the pairs
+    settled first as `solve_by_pair` settles them (bounded, or decided by `predict`), then
+    one solve of the CP model over the pairs left, which starts from the incumbent (its cut
+    lists only what may tie or beat it); each of those pairs reports that solve's status."""
+    objective = query.objective
+    best = _Incumbent()
+    narrowing = propagate.Narrowing.of(build, query)
+    outcomes, decided = _guess(build, query, narrowing, best)
+    pairs = build.manifest.pairs
+    bound, left = best.value, []
+    for index in range(1, len(pairs) + 1):
+        started = time.perf_counter()
+        if index in outcomes:
+            continue
+        if _ranges(build, query, narrowing, index, bound) is not None:
+            left.append(index)
+            continue
+        pair = pairs[index - 1]
+        seconds = time.perf_counter() - started
+        outcomes[index] = PairOutcome(
+            pair.algorithm, pair.hardware, "BOUNDED", bound, None, seconds
+        )
+    results = []
+    if left:
+        started = time.perf_counter()
+        restricted = dataclasses.replace(query, pairs=tuple(left))
+        known = best.result.values if best.result is not None else None
+        result, point = run(build, restricted, solver, time_limit, known=known)
+        results.append(result)
+        value = point.quantities[objective.quantity] if point is not None else None
+        if value is not None and best.better(value, objective.sense):
+            best.value, best.point, best.result = value, point, result
+        seconds = time.perf_counter() - started
+        for index in left:
+            pair = pairs[index - 1]
+            on = point is not None and (point.algorithm, point.hardware) == (
+                pair.algorithm,
+                pair.hardware,
+            )
+            outcomes[index] = PairOutcome(
+                pair.algorithm, pair.hardware, result.status, bound, value if on else None, seconds
+            )
+    ordered = [outcomes[index] for index in range(1, len(pairs) + 1)]
+    return _answer(best, ordered, results, decided)
+
+
+def _answer(
+    best: _Incumbent,
+    outcomes: list[PairOutcome],
+    results: list[runtime.SolveResult],
+    decided: int,
+) -> tuple[runtime.SolveResult, Point | None, list[PairOutcome]]:
+    """The best pair's answer, OPTIMAL when every pair is settled, with every pair's
+    outcome in the manifest's order and how many configurations `predict` decided for it
+    (`decided` of decided pairs, and those of CP solves)."""
+    proven = all(o.status in SETTLED for o in outcomes)
     if best.point is None:
         status = "INFEASIBLE" if proven else "UNKNOWN"
     else:
@@ -140,41 +191,73 @@ def solve_by_pair(
     statistics = {
         key: sum(r.seconds(key) or 0.0 for r in results) for key in ("flatTime", "solveTime")
     }
+    listed = [r.statistics["candidates"] for r in results if "candidates" in r.statistics]
+    if decided or listed:
+        statistics["candidates"] = decided + sum(listed)
     values = dict(best.result.values) if best.result is not None else {}
-    return runtime.SolveResult(status, values, statistics), best.point, ordered
+    return runtime.SolveResult(status, values, statistics), best.point, outcomes
 
 
-@dataclass(frozen=True)
-class _Decided:
-    """A pair settled by `predict` on every configuration narrowing left under `bound`."""
+def _beating(query: Query, bound: float | None) -> tuple[Limit, ...]:
+    """The query's limits, and the objective strictly better than `bound` when there is
+    one."""
+    objective = query.objective
+    if bound is None:
+        return query.limits
+    op = "<=" if objective.sense == "minimize" else ">="
+    text = f"{objective.quantity} {op[0]} {bound!r}"
+    return (*query.limits, Limit(objective.quantity, op, bound, text, strict=True))
 
-    bound: float
-    objective: float | None  # the best of them, None when none meets the query
-    seconds: float
+
+def _ranges(
+    build: BuildDir,
+    query: Query,
+    narrowing: propagate.Narrowing | None,
+    index: int,
+    bound: float | None,
+) -> tuple[ParamRange, ...] | None:
+    """The narrowed ranges of pair `index`'s params under `bound` (none without a bound or
+    a narrowing); None when the pair cannot beat `bound`, by its surrogate's best or by
+    narrowing."""
+    if bound is None:
+        return ()
+    pair = build.manifest.pairs[index - 1]
+    hope = _best_possible(build, query.objective, pair.algorithm, pair.hardware)
+    if hope is not None and not _Incumbent(bound).better(hope, query.objective.sense):
+        return None
+    if narrowing is None:
+        return ()
+    left = narrowing.left(index, bound)
+    return None if left is None else narrowing.ranges(index, left)
 
 
 def _guess(
     build: BuildDir, query: Query, narrowing: propagate.Narrowing, best: _Incumbent
-) -> dict[int, _Decided]:
+) -> tuple[dict[int, PairOutcome], int]:
     """`best` from the fitted models before any solve, when they find a configuration that
     meets every bound: a local search's (`cpsolve.guess`), then the best of every pair's
     configurations left by narrowing under the best so far, on the pairs that leave at most
-    `BOX_SEARCH_LIMIT`. Those pairs are settled: they come back by index."""
+    `BOX_SEARCH_LIMIT`. Those pairs are settled (DECIDED): their outcomes, by index, and
+    how many configurations they had."""
     values = cpsolve.guess(build, query)
     if values is None:
-        return {}
+        return {}, 0
     _keep(build, query, values, best)
-    decided = {}
-    for index in range(1, len(build.manifest.pairs) + 1):
+    decided, count = {}, 0
+    for index, pair in enumerate(build.manifest.pairs, start=1):
         started, bound = time.perf_counter(), best.value
         left = narrowing.left(index, bound)
         boxes = [] if left is None else propagate.configurations(index, left, BOX_SEARCH_LIMIT)
         if not boxes:
             continue  # narrowed away (BOUNDED when it is solved) or too many to decide
         found = cpsolve.best_of(build, query, boxes)
+        count += len(boxes)
         value = None if found is None else _keep(build, query, found, best)
-        decided[index] = _Decided(bound, value, time.perf_counter() - started)
-    return decided
+        seconds = time.perf_counter() - started
+        decided[index] = PairOutcome(
+            pair.algorithm, pair.hardware, "DECIDED", bound, value, seconds
+        )
+    return decided, count
 
 
 def _keep(build: BuildDir, query: Query, values: dict, best: _Incumbent) -> float:
@@ -183,8 +266,7 @@ def _keep(build: BuildDir, query: Query, values: dict, best: _Incumbent) -> floa
     point = evaluate_point(build, values)
     verify(build, query, point)
     value = point.quantities[query.objective.quantity]
-    minimize = query.objective.sense == "minimize"
-    if best.value is None or (value < best.value if minimize else value > best.value):
+    if best.better(value, query.objective.sense):
         best.value, best.point = value, point
         best.result = runtime.SolveResult("FEASIBLE", values, {})
     return value

@@ -346,7 +346,7 @@ def inputs_options(command):
     help="MIP models: solve one (algorithm, hardware) pair at a time, each bounded by the"
     " best found so far, and report what each pair gave; or the whole model at once. By"
     " default pair by pair where the pairs' trees can be narrowed (finite params), else"
-    " the one model.",
+    " the one model; there CP solvers too settle the pairs first, unless --one-model.",
 )
 @click.option(
     "--jobs",
@@ -463,8 +463,8 @@ def _print_answer(answer) -> None:
         )
     if answer.candidates is not None:
         out.print(
-            f"  [dim]CP model in fixed point: {answer.candidates} configuration"
-            f"{'s' if answer.candidates != 1 else ''} within its rounding decided by predict[/]"
+            f"  [dim]{answer.candidates} configuration{'s' if answer.candidates != 1 else ''}"
+            " the fixed-point bounds could not rule out decided by predict[/]"
         )
     t = answer.timings
     parts = [f"{k} {v:.2f} s" for k, v in t.items() if v is not None]

@@ -67,11 +67,12 @@ class Candidate:
 def query_data(build: BuildDir, query: Query) -> dict[str, object]:
     """The CP model's query data: per quantity and pair, each bound in fixed point (one unit
     looser than the rounded value, so no rounding can cut a configuration off), the
-    objective, and the pairs in the order the search tries them."""
+    objective, and the pairs in the order the search tries them. A pair outside the query's
+    `pairs` gets a bound on the first quantity that no configuration meets."""
     manifest = build.manifest
     cp = manifest.model.cp
-    if query.pairs is not None or query.ranges:
-        raise HadacError("the CP model is solved whole, not pair by pair")
+    if query.ranges:
+        raise HadacError("the CP model takes no ranges of params")
     pairs = manifest.pairs
     out: dict[str, object] = {}
     for op, use, key in (("<=", "USE_UPPER", "UPPER"), (">=", "USE_LOWER", "LOWER")):
@@ -87,6 +88,11 @@ def query_data(build: BuildDir, query: Query) -> dict[str, object]:
                 else:
                     row.append(_clip(math.ceil(max(values)) - 1) if values else -BIG)
             out[key].append(row)
+    if query.pairs is not None:
+        out["USE_UPPER"][0] = True
+        for p in range(1, len(pairs) + 1):
+            if p not in query.pairs:
+                out["UPPER"][0][p - 1] = -BIG
     objective = query.objective
     order = list(range(1, len(pairs) + 1))
     if objective is None:
@@ -148,9 +154,15 @@ def _clip(value: int) -> int:
 
 
 def solve(
-    build: BuildDir, query: Query, solver: str, time_limit: float | None
+    build: BuildDir,
+    query: Query,
+    solver: str,
+    time_limit: float | None,
+    known: localsearch.Configuration | None = None,
 ) -> runtime.SolveResult:
-    """The exact answer of the fitted models to `query`, found with the CP model."""
+    """The exact answer of the fitted models to `query`, found with the CP model. `known`
+    is a configuration that meets the query, to start from instead of the local search's;
+    it may lie on a pair outside the query's `pairs` (then the answer may too)."""
     cp = build.manifest.model.cp
     started = time.perf_counter()
     statistics = {"flatTime": 0.0, "solveTime": 0.0}
@@ -164,7 +176,7 @@ def solve(
     with tempfile.TemporaryDirectory(prefix="hadac-cp-") as folder:
         data = query_data(build, query)
         decider = _Decider(build, query, cp)
-        incumbent = _incumbent(decider)
+        incumbent = decider.known(*known) if known is not None else _incumbent(decider)
         if incumbent is not None:
             found = _listed_under(
                 incumbent, decider, runner, data, Path(folder), left(), statistics
@@ -175,7 +187,12 @@ def solve(
         first = runner.run(0, data, Path(folder), left())
         _add(statistics, first)
         if first.status == "INFEASIBLE" and incumbent is not None:
-            raise HadacError("the CP model has no solution, but a configuration meets every bound")
+            if query.pairs is None or incumbent.pair in query.pairs:
+                raise HadacError(
+                    "the CP model has no solution, but a configuration meets every bound"
+                )
+            statistics["candidates"] = decider.count  # none on the pairs solved: it is best
+            return runtime.SolveResult("OPTIMAL", decider.values(incumbent), statistics, False)
         if first.status == "INFEASIBLE" or not (first.values or incumbent):
             return runtime.SolveResult(first.status, {}, statistics, first.interrupted)
         proven, interrupted = first.status == "OPTIMAL", first.interrupted
@@ -249,7 +266,15 @@ def _incumbent(decider: _Decider) -> Candidate | None:
         return None
     pairs = decider.build.manifest.pairs
     sizes = [[len(d) for d in decider.cp.domains[p.algorithm]] for p in pairs]
-    start = localsearch.search(sizes, decider.objectives)
+    chosen = decider.query.pairs
+
+    def objectives(configurations: list[localsearch.Configuration]) -> np.ndarray:
+        out = decider.objectives(configurations)
+        if chosen is not None:  # none elsewhere
+            out[[pair not in chosen for pair, _ in configurations]] = np.inf
+        return out
+
+    start = localsearch.search(sizes, objectives)
     return None if start is None else decider.known(*start)
 
 
@@ -322,6 +347,16 @@ def _add(statistics: dict, run: runtime.Run) -> None:
 def _cut(decider: _Decider, found: Candidate) -> int:
     """A cut that lists every configuration that can beat (or tie) `found`."""
     return math.floor(decider.objective(found))
+
+
+def configuration(build: BuildDir, values: dict) -> localsearch.Configuration:
+    """The configuration of solver `values` (as `BuildDir.decode` reads them)."""
+    manifest = build.manifest
+    pair = int(values["pair"])
+    algorithm = manifest.pairs[pair - 1].algorithm
+    domains = manifest.model.cp.domains[algorithm]
+    params = manifest.params[algorithm]
+    return pair, tuple(d.index(values[p.var]) + 1 for p, d in zip(params, domains, strict=True))
 
 
 def _candidate(build: BuildDir, values: dict) -> Candidate:

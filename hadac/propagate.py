@@ -69,7 +69,9 @@ class _Pair:
     starts: np.ndarray  # where each tree's leaves begin
     first: np.ndarray  # (params, leaves)
     last: np.ndarray
-    shares: np.ndarray  # (quantities, leaves)
+    # per quantity, the leaves of the trees with a share in it, where each of those trees
+    # begins among them, and their shares (the other trees add 0)
+    terms: tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...]
     constant: np.ndarray  # per quantity, the pair's constant (rounded down)
     spread: np.ndarray  # per quantity, how far above `low` the true value may lie
     sizes: tuple[int, ...]  # each param's positions
@@ -85,16 +87,22 @@ class Relaxation:
         self.data = _read(build.directory / cp.data)
         self.pairs: dict[int, _Pair] = {}
 
-    def narrowed(self, pair: int, bounds: Bounds) -> list[np.ndarray] | None:
+    def narrowed(
+        self, pair: int, bounds: Bounds, start: list[np.ndarray] | None = None
+    ) -> list[np.ndarray] | None:
         """Per param of the pair's algorithm, which positions (from 0) are left; None when
-        no configuration of the pair can meet `bounds`."""
+        no configuration of the pair can meet `bounds`. `start` (every position by default)
+        must hold every position that `bounds` leave, as those of looser bounds do."""
         p = self._pair(pair)
         quantities = [
             (q, upper, lower)
             for q, (upper, lower) in enumerate(zip(bounds.upper, bounds.lower, strict=True))
             if upper is not None or lower is not None
         ]
-        left = [np.ones(size, dtype=bool) for size in p.sizes]
+        if start is None:
+            left = [np.ones(size, dtype=bool) for size in p.sizes]
+        else:
+            left = [mask.copy() for mask in start]
         changed = True
         while changed:
             changed = False
@@ -107,14 +115,16 @@ class Relaxation:
                 holds &= others[None, :]
                 keep = np.logical_or.reduceat(holds, p.starts, axis=1).all(axis=1)
                 for q, upper, lower in quantities:
+                    leaves, starts, shares = p.terms[q]
+                    held = holds[:, leaves]
                     if upper is not None:
-                        least = np.where(holds, p.shares[q][None, :], np.inf)
-                        total = np.minimum.reduceat(least, p.starts, axis=1).sum(axis=1)
-                        keep &= p.constant[q] + total <= upper
+                        least = np.where(held, shares[None, :], np.inf)
+                        total = np.minimum.reduceat(least, starts, axis=1).sum(axis=1)
+                        keep &= p.constant[q] + (total if leaves.size else 0) <= upper
                     if lower is not None:
-                        most = np.where(holds, p.shares[q][None, :], -np.inf)
-                        total = np.maximum.reduceat(most, p.starts, axis=1).sum(axis=1)
-                        keep &= p.constant[q] + p.spread[q] + total >= lower
+                        most = np.where(held, shares[None, :], -np.inf)
+                        total = np.maximum.reduceat(most, starts, axis=1).sum(axis=1)
+                        keep &= p.constant[q] + p.spread[q] + (total if leaves.size else 0) >= lower
                 if not keep.all():
                     left[k][positions[~keep] - 1] = False
                     changed = True
@@ -151,16 +161,27 @@ class Relaxation:
                 start = d["BOX_START"][r]  # leaf 0's, from 1: leaf j's is start + j - 1
                 first[k, at : at + count] = d["BOX_LOW"][start : start + count]
                 last[k, at : at + count] = d["BOX_HIGH"][start : start + count]
-        shares = np.zeros((d["N_QUANTITIES"], n))
-        for r, (q, tree) in enumerate(zip(d["TERM_QUANTITY"], d["TERM_TREE"], strict=True)):
-            if tree in offset:
-                at, count, start = offset[tree], d["TREE_LEAVES"][tree - 1], d["TERM_START"][r]
-                shares[q - 1, at : at + count] = d["TERM_LOW"][start : start + count]
+        terms = []
+        for quantity in range(1, d["N_QUANTITIES"] + 1):
+            leaves, starts_in, shares = [], [], []
+            for r, (q, tree) in enumerate(zip(d["TERM_QUANTITY"], d["TERM_TREE"], strict=True)):
+                if q == quantity and tree in offset:
+                    at, count, start = offset[tree], d["TREE_LEAVES"][tree - 1], d["TERM_START"][r]
+                    starts_in.append(sum(len(x) for x in leaves))
+                    leaves.append(np.arange(at, at + count))
+                    shares.append(d["TERM_LOW"][start : start + count])
+            terms.append(
+                (
+                    np.concatenate(leaves) if leaves else np.zeros(0, dtype=np.int64),
+                    np.array(starts_in, dtype=np.int64),
+                    np.concatenate(shares).astype(float) if shares else np.zeros(0),
+                )
+            )
         return _Pair(
             starts,
             first,
             last,
-            shares,
+            tuple(terms),
             np.array([row[pair - 1] for row in d["CONST_LOW"]], dtype=float),
             np.array([row[pair - 1] for row in d["SPREAD"]], dtype=float),
             sizes,
@@ -196,12 +217,21 @@ class Narrowing:
 
     def left(self, pair: int, bound: float) -> list[np.ndarray] | None:
         """Per param of `pair`, which positions (from 0) configurations that meet the query
-        and beat or tie `bound` may take; None when no configuration of the pair can."""
+        and beat or tie `bound` may take; None when no configuration of the pair can. What
+        a looser bound left is where a tighter one starts: it can only leave less."""
         if (pair, bound) not in self.known:
-            self.known[(pair, bound)] = self._left(pair, bound)
+            minimize = self.query.objective.sense == "minimize"
+            looser = [
+                b for p, b in self.known if p == pair and (b >= bound if minimize else b <= bound)
+            ]
+            start = self.known[(pair, min(looser) if minimize else max(looser))] if looser else ()
+            narrowed = None if start is None else self._left(pair, bound, start or None)
+            self.known[(pair, bound)] = narrowed
         return self.known[(pair, bound)]
 
-    def _left(self, pair: int, bound: float) -> list[np.ndarray] | None:
+    def _left(
+        self, pair: int, bound: float, start: list[np.ndarray] | None
+    ) -> list[np.ndarray] | None:
         d = self.data
         upper = [
             row[pair - 1] if use else None
@@ -219,7 +249,7 @@ class Narrowing:
         else:
             cut = math.ceil(bound * self.scale) - 1  # `high` at least this
             lower[k] = cut if lower[k] is None else max(lower[k], cut)
-        return self.relaxation.narrowed(pair, Bounds(tuple(upper), tuple(lower)))
+        return self.relaxation.narrowed(pair, Bounds(tuple(upper), tuple(lower)), start)
 
     def ranges(self, pair: int, left: list[np.ndarray]) -> tuple[ParamRange, ...]:
         """The range of each param of `pair` from its first to its last position `left`,

@@ -166,7 +166,9 @@ class Answer:
     explanations: list[str] = field(default_factory=list)
     interrupted: bool = False
     pairs: list = field(default_factory=list)  # each pair's outcome, when solved pair by pair
-    candidates: int | None = None  # CP model: configurations its exact last step decided
+    # configurations `predict` decided: the CP model's within its rounding, and those
+    # narrowing left on pairs it decided (hadac.bypair)
+    candidates: int | None = None
 
     @property
     def objective_text(self) -> str | None:
@@ -245,13 +247,16 @@ def run(
     solver: str,
     time_limit: float | None = None,
     verified: Query | None = None,
+    known: dict | None = None,
 ) -> tuple[runtime.SolveResult, Point | None]:
     """One solve of the build's model with the query's data; the point found, verified
     against the limits of `verified` (by default the query's own), both at the query's
-    inputs."""
+    inputs. A CP solve starts from `known`, the solver values of a configuration that meets
+    the query, when given (`cpsolve.solve`)."""
     build = build.at(query.input_values())
     if _by_cp(build, solver):
-        result = _cp_solved(build, query, solver, time_limit)
+        start = None if known is None else cpsolve.configuration(build, known)
+        result = _cp_solved(build, query, solver, time_limit, start)
     else:
         result = _solved(build, solver, instance.data(build, query), time_limit)
     if query.objective is None and result.status == "OPTIMAL":
@@ -354,15 +359,19 @@ def _mip_solved(files: list[Path], solver: str, time_limit: float | None) -> run
 
 
 def _cp_solved(
-    build: BuildDir, query: Query, solver: str, time_limit: float | None
+    build: BuildDir,
+    query: Query,
+    solver: str,
+    time_limit: float | None,
+    known: tuple | None,
 ) -> runtime.SolveResult:
     """`cpsolve.solve`, a proven result given again for the same query, as `_solved` does."""
     files = [build.directory / name for name in build.manifest.model.cp.files]
     key = ("cp", prepared.enabled(), solver, *((str(p), p.stat().st_mtime_ns) for p in files))
-    key += (query,)
+    key += (query, known)
     result = _PROVEN.recall(key)
     if result is None:
-        result = cpsolve.solve(build, query, solver, time_limit)
+        result = cpsolve.solve(build, query, solver, time_limit, known)
         _PROVEN.remember(key, result)
     return result
 
@@ -378,7 +387,9 @@ def solve_build(
     """Solve a query (the spec's own by default), verify, and on infeasibility explain.
     `by_pair` jobs solve a MIP build's optimisation one pair at a time (`hadac.bypair`), 0
     as one model; by default (None) pair by pair, on the machine's cores, where the pairs
-    can be narrowed (`propagate.narrows`: measured faster there, docs/performance.md)."""
+    can be narrowed (`propagate.narrows`: measured faster there, docs/performance.md). There
+    a CP solver too has the pairs settled first, unless `by_pair` is 0, and solves the rest
+    at once."""
     check_solver(build, solver)
     manifest = build.manifest
     query = query if query is not None else Query.of_spec(manifest)
@@ -392,6 +403,10 @@ def solve_build(
         from hadac.bypair import solve_by_pair
 
         result, point, pairs = solve_by_pair(build, query, solver, time_limit, by_pair)
+    elif by_pair != 0 and _by_cp(build, solver) and propagate.narrows(build, query):
+        from hadac.bypair import solve_settled
+
+        result, point, pairs = solve_settled(build, query, solver, time_limit)
     else:
         result, point = run(build, query, solver, time_limit)
     wall = time.perf_counter() - started

@@ -23,6 +23,10 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
   .venv/bin/python -m pip install --quiet -c constraints.txt -e '.[test]'
   echo "$wanted" > "$stamp"
 fi
+# hadac's own bytecode, as a regular install writes it: each command then starts without
+# compiling the package, even where PYTHONDONTWRITEBYTECODE is set (only changed files are
+# compiled again).
+.venv/bin/python -m compileall -q hadac
 
 bash scripts/install-minizinc.sh
 

@@ -16,7 +16,7 @@ import pytest
 from test_cp import KINDS, _study
 from test_queries import enumerate_build, oracle, random_query
 
-from hadac import bypair, propagate
+from hadac import bypair, cpsolve, propagate
 from hadac.builddir import BuildDir
 from hadac.checks import load
 from hadac.query import Limit, ParamRange, Query
@@ -76,12 +76,20 @@ def test_narrowing_keeps_every_configuration_that_can_tie_or_beat_the_bound(stud
         best = objective[meets].min() if minimize else objective[meets].max()
         bound = float(best + (np.median(objective[meets]) - best) * (number % 3) / 2)
         wins = meets & ((objective <= bound) if minimize else (objective >= bound))
+        # narrowed under a looser bound first, the same positions are left
+        chained = propagate.Narrowing.of(build, query)
+        looser = bound + (1.0 if minimize else -1.0) * (abs(float(best)) + 1.0)
         for pair in range(1, len(build.manifest.pairs) + 1):
             left = narrowing.left(pair, bound)
             rows = table["pair"] == pair - 1
             positions = _positions(build, spec, pair)
             kept = wins[rows]
             where = f"query {number} {query.to_json()}, pair {pair}, bound {bound!r}"
+            chained.left(pair, looser)
+            again = chained.left(pair, bound)
+            assert (again is None) == (left is None), where
+            same = left is None or all((a == b).all() for a, b in zip(again, left, strict=True))
+            assert same, where
             if left is None:
                 assert not kept.any(), where
                 removed += 1
@@ -125,17 +133,23 @@ def test_a_solve_over_narrower_ranges_answers_as_enumeration_over_them(study):
                 assert r.low <= point.params[r.param] <= r.high, where
 
 
-@pytest.mark.requires_solver("cbc")
+SOLVERS = [pytest.param(s, marks=pytest.mark.requires_solver(s)) for s in ("cbc", "gecode")]
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
 @pytest.mark.parametrize("decide", [True, False], ids=["decided", "solved"])
-def test_cbc_solves_a_tree_build_narrowed_pair_by_pair_as_enumeration(study, decide, monkeypatch):
-    """With the few configurations narrowing leaves decided by `predict` (the default), and
-    with every pair narrowing leaves open solved by cbc."""
+def test_a_tree_build_narrowed_pair_by_pair_answers_as_enumeration(
+    study, solver, decide, monkeypatch
+):
+    """`hadac solve` settles the pairs first: with the few configurations narrowing leaves
+    decided by `predict` (the default), and with every pair narrowing leaves open solved,
+    by cbc one MIP each, by gecode in one solve of the CP model from the incumbent."""
     build, spec, table = study
     if not decide:
         monkeypatch.setattr(bypair, "BOX_SEARCH_LIMIT", 0)
     statuses = set()
     for number, query in enumerate(_queries(build, table, 8)):
-        answer = solve_build(build, "cbc", query=query)
+        answer = solve_build(build, solver, query=query)
         expected = oracle(build, table, query)
         where = f"query {number}: {query.to_json()}"
         assert [p.status for p in answer.pairs], f"{where}: not solved pair by pair"
@@ -159,7 +173,16 @@ def test_cbc_solves_a_tree_build_narrowed_pair_by_pair_as_enumeration(study, dec
         ), f"{where}: {answer.objective!r} against {expected!r}"
     assert ("DECIDED" in statuses) == decide, statuses
     if not decide:
-        assert statuses & {"OPTIMAL", "INFEASIBLE"}, statuses  # cbc solved some pair
+        assert statuses & {"OPTIMAL", "INFEASIBLE"}, statuses  # the solver solved some pair
+
+
+@pytest.mark.requires_solver("gecode")
+def test_a_cp_solve_as_one_model_settles_no_pair(study):
+    build, _, _ = study
+    settled, whole = solve_build(build, "gecode"), solve_build(build, "gecode", by_pair=0)
+    assert settled.pairs and not whole.pairs
+    assert settled.status == whole.status == "OPTIMAL"
+    assert settled.objective == whole.objective
 
 
 def test_narrowing_needs_one_objective_and_a_network_free_cp_model(study, tmp_path):
@@ -184,3 +207,35 @@ def test_a_bound_no_configuration_can_tie_narrows_every_pair_away(study):
         query, limits=(*query.limits, Limit("memory", "<=", 1e9, "memory <= 1e9"))
     )
     assert propagate.Narrowing.of(build, tighter).left(1, bound) is None
+
+
+@pytest.mark.requires_solver("gecode")
+def test_a_cp_solve_of_some_pairs_starts_from_a_configuration_on_another(study):
+    """What `hadac solve` with a CP solver does once pairs are settled: the CP model solved
+    over the pairs left, from the incumbent found on a settled one, answers the best of the
+    incumbent and those pairs."""
+    build, spec, table = study
+    count = len(build.manifest.pairs)
+    rng = np.random.default_rng(3)
+    solved = 0
+    for number, query in enumerate(_queries(build, table, 6)):
+        sign = 1.0 if query.objective.sense == "minimize" else -1.0
+        objective = sign * table[query.objective.quantity]
+        meets = _meets(build, table, query)
+        for outside in range(1, count + 1):
+            on = table["pair"] == outside - 1
+            rows = np.flatnonzero(meets & on)
+            if not rows.size:
+                continue
+            row = int(rng.choice(rows))
+            positions = _positions(build, spec, outside)[row - np.flatnonzero(on)[0]]
+            known = cpsolve.best_of(build, query, [(outside, tuple(int(k) + 1 for k in positions))])
+            pairs = tuple(p for p in range(1, count + 1) if p != outside)
+            restricted = dataclasses.replace(query, pairs=pairs)
+            result, point = run(build, restricted, "gecode", known=known)
+            expected = min(objective[row], objective[meets & ~on].min(initial=np.inf))
+            where = f"query {number}, outside pair {outside}: {query.to_json()}"
+            assert result.status == "OPTIMAL", where
+            assert close(sign * point.quantities[query.objective.quantity], expected, 1e-9), where
+            solved += 1
+    assert solved
