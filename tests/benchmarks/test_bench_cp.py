@@ -14,7 +14,10 @@ Every solver must prove the same optimum; with 3 and 4 params it must equal enum
 every configuration (numpy `predict` in chunks), with 7 it must be at least as good as the
 best of a million random configurations.
 
-Run with (about 10 minutes; `-k gecode` about 4):
+Gecode also runs on the tree builds with `--one-model` (the CP model at once, no pair
+settled first), for comparison.
+
+Run with (about 8 minutes; `-k gecode` about 4):
     .venv/bin/python -m pytest -n 0 tests/benchmarks/test_bench_cp.py --benchmark-only \
         --benchmark-json=docs/benchmarks/cp.json
 """
@@ -139,19 +142,20 @@ def builds(tmp_path_factory) -> dict[str, Path]:
 
 
 # COIN-BC on the networks is in docs/performance.md's scaling table (not within 120 s).
+TRANSPRECISION = [f"transprecision-{k}" for k in PARAMS]
 CASES = (
     [(case, "gecode") for case in SCALING]
     + [(case, "cbc") for case in SCALING if not case.startswith("mlp")]
-    + [(f"transprecision-{k}", solver) for k in PARAMS for solver in ("gecode", "cbc")]
+    + [(case, solver) for case in TRANSPRECISION for solver in ("gecode", "cbc")]
 )
 ENUMERATED: dict[str, float] = {}  # per case, its optimum by enumeration, once
 
 
-def solve_command(build: Path, solver: str) -> Callable[[], dict]:
+def solve_command(build: Path, solver: str, *flags: str) -> Callable[[], dict]:
     """`hadac solve BUILD --solver S --json --time-limit LIMIT` as a user runs it: a function
     that runs it and gives its answer."""
     command = [str(HADAC), "solve", str(build), "--solver", solver, "--json"]
-    command += ["--time-limit", str(LIMIT)]
+    command += ["--time-limit", str(LIMIT), *flags]
 
     def solve() -> dict:
         done = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -193,3 +197,18 @@ def test_solve_command(benchmark, builds, case, solver, require_solver):
         sampled = best_of(BuildDir(build), sample)
         benchmark.extra_info["best_of_a_million_random"] = sampled
         assert answer["objective"] <= sampled
+
+
+@pytest.mark.parametrize("case", [c for c in SCALING if not c.startswith("mlp")] + TRANSPRECISION)
+def test_gecode_one_model(benchmark, builds, case, require_solver):
+    """Gecode on the CP model at once (`--one-model`), without the pairs settled first: what
+    settling them saves, in the same run."""
+    where = require_solver("gecode")
+    answer = benchmark.pedantic(
+        solve_command(builds(case), "gecode", "--one-model"), rounds=3, iterations=1
+    )
+    benchmark.extra_info.update(
+        {"case": case, "solver": "gecode", "where": where.where, "status": answer["status"]}
+    )
+    assert answer["status"] == "OPTIMAL" and "pairs" not in answer
+    assert answer["objective"] == pytest.approx(RESULTS.setdefault(case, answer["objective"]))
