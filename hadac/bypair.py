@@ -161,14 +161,12 @@ def solve_settled(
         if value is not None and best.better(value, objective.sense):
             best.value, best.point, best.result = value, point, result
         seconds = time.perf_counter() - started
+        answered = None if point is None else (point.algorithm, point.hardware)
         for index in left:
             pair = pairs[index - 1]
-            on = point is not None and (point.algorithm, point.hardware) == (
-                pair.algorithm,
-                pair.hardware,
-            )
+            own = value if answered == (pair.algorithm, pair.hardware) else None
             outcomes[index] = PairOutcome(
-                pair.algorithm, pair.hardware, result.status, bound, value if on else None, seconds
+                pair.algorithm, pair.hardware, result.status, bound, own, seconds
             )
     ordered = [outcomes[index] for index in range(1, len(pairs) + 1)]
     return _answer(best, ordered, results, decided)

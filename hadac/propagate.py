@@ -224,9 +224,13 @@ class Narrowing:
             looser = [
                 b for p, b in self.known if p == pair and (b >= bound if minimize else b <= bound)
             ]
-            start = self.known[(pair, min(looser) if minimize else max(looser))] if looser else ()
-            narrowed = None if start is None else self._left(pair, bound, start or None)
-            self.known[(pair, bound)] = narrowed
+            if not looser:
+                self.known[(pair, bound)] = self._left(pair, bound, None)
+            else:
+                start = self.known[(pair, min(looser) if minimize else max(looser))]
+                self.known[(pair, bound)] = (
+                    None if start is None else self._left(pair, bound, start)
+                )
         return self.known[(pair, bound)]
 
     def _left(
