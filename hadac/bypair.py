@@ -70,9 +70,12 @@ class _Incumbent:
 
     def better(self, value: float, sense: str) -> bool:
         """Whether `value` beats this incumbent (any value beats none)."""
-        if self.value is None:
-            return True
-        return value < self.value if sense == "minimize" else value > self.value
+        return self.value is None or _beats(value, self.value, sense)
+
+
+def _beats(value: float, bound: float, sense: str) -> bool:
+    """Whether `value` is strictly better than `bound` for an objective of `sense`."""
+    return value < bound if sense == "minimize" else value > bound
 
 
 def solve_by_pair(
@@ -154,8 +157,8 @@ def solve_settled(
     if left:
         started = time.perf_counter()
         restricted = dataclasses.replace(query, pairs=tuple(left))
-        known = best.result.values if best.result is not None else None
-        result, point = run(build, restricted, solver, time_limit, known=known)
+        found = None if best.result is None else cpsolve.configuration(build, best.result.values)
+        result, point = run(build, restricted, solver, time_limit, start=cpsolve.Start(found))
         results.append(result)
         value = point.quantities[objective.quantity] if point is not None else None
         if value is not None and best.better(value, objective.sense):
@@ -221,7 +224,7 @@ def _ranges(
         return ()
     pair = build.manifest.pairs[index - 1]
     hope = _best_possible(build, query.objective, pair.algorithm, pair.hardware)
-    if hope is not None and not _Incumbent(bound).better(hope, query.objective.sense):
+    if hope is not None and not _beats(hope, bound, query.objective.sense):
         return None
     if narrowing is None:
         return ()

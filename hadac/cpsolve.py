@@ -153,16 +153,24 @@ def _clip(value: int) -> int:
     return max(-BIG, min(BIG, value))
 
 
+@dataclass(frozen=True)
+class Start:
+    """What a local search on the fitted models found before the solve, which then does not
+    search again: a configuration that meets the query (it may lie on a pair outside the
+    query's `pairs`: then the answer may too), or None when it found none."""
+
+    configuration: localsearch.Configuration | None
+
+
 def solve(
     build: BuildDir,
     query: Query,
     solver: str,
     time_limit: float | None,
-    known: localsearch.Configuration | None = None,
+    start: Start | None = None,
 ) -> runtime.SolveResult:
-    """The exact answer of the fitted models to `query`, found with the CP model. `known`
-    is a configuration that meets the query, to start from instead of the local search's;
-    it may lie on a pair outside the query's `pairs` (then the answer may too)."""
+    """The exact answer of the fitted models to `query`, found with the CP model, from
+    `start` when given, else from a local search of its own."""
     cp = build.manifest.model.cp
     started = time.perf_counter()
     statistics = {"flatTime": 0.0, "solveTime": 0.0}
@@ -176,7 +184,12 @@ def solve(
     with tempfile.TemporaryDirectory(prefix="hadac-cp-") as folder:
         data = query_data(build, query)
         decider = _Decider(build, query, cp)
-        incumbent = decider.known(*known) if known is not None else _incumbent(decider)
+        if start is None:
+            incumbent = _incumbent(decider)
+        elif start.configuration is not None:
+            incumbent = decider.known(*start.configuration)
+        else:
+            incumbent = None
         if incumbent is not None:
             found = _listed_under(
                 incumbent, decider, runner, data, Path(folder), left(), statistics

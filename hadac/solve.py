@@ -247,15 +247,13 @@ def run(
     solver: str,
     time_limit: float | None = None,
     verified: Query | None = None,
-    known: dict | None = None,
+    start: cpsolve.Start | None = None,
 ) -> tuple[runtime.SolveResult, Point | None]:
     """One solve of the build's model with the query's data; the point found, verified
     against the limits of `verified` (by default the query's own), both at the query's
-    inputs. A CP solve starts from `known`, the solver values of a configuration that meets
-    the query, when given (`cpsolve.solve`)."""
+    inputs. A CP solve starts from `start` when given (`cpsolve.solve`)."""
     build = build.at(query.input_values())
     if _by_cp(build, solver):
-        start = None if known is None else cpsolve.configuration(build, known)
         result = _cp_solved(build, query, solver, time_limit, start)
     else:
         result = _solved(build, solver, instance.data(build, query), time_limit)
@@ -363,15 +361,15 @@ def _cp_solved(
     query: Query,
     solver: str,
     time_limit: float | None,
-    known: tuple | None,
+    start: cpsolve.Start | None,
 ) -> runtime.SolveResult:
     """`cpsolve.solve`, a proven result given again for the same query, as `_solved` does."""
     files = [build.directory / name for name in build.manifest.model.cp.files]
     key = ("cp", prepared.enabled(), solver, *((str(p), p.stat().st_mtime_ns) for p in files))
-    key += (query, known)
+    key += (query, start)
     result = _PROVEN.recall(key)
     if result is None:
-        result = cpsolve.solve(build, query, solver, time_limit, known)
+        result = cpsolve.solve(build, query, solver, time_limit, start)
         _PROVEN.remember(key, result)
     return result
 

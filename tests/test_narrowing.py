@@ -232,7 +232,8 @@ def test_a_cp_solve_of_some_pairs_starts_from_a_configuration_on_another(study):
             known = cpsolve.best_of(build, query, [(outside, tuple(int(k) + 1 for k in positions))])
             pairs = tuple(p for p in range(1, count + 1) if p != outside)
             restricted = dataclasses.replace(query, pairs=pairs)
-            result, point = run(build, restricted, "gecode", known=known)
+            start = cpsolve.Start(cpsolve.configuration(build, known))
+            result, point = run(build, restricted, "gecode", start=start)
             expected = min(objective[row], objective[meets & ~on].min(initial=np.inf))
             where = f"query {number}, outside pair {outside}: {query.to_json()}"
             assert result.status == "OPTIMAL", where
