@@ -200,8 +200,8 @@ class Study:
         by_pair: int | None = None,
     ) -> Answer:
         """Solve a query and verify the answer; infeasibility comes with its explanation.
-        `by_pair` (a number of jobs) solves a MIP model one pair at a time, 0 as one model,
-        None as `solve_build` chooses."""
+        `by_pair` (a number of jobs) solves a MIP model one pair at a time, 0 as one model
+        (a CP solver too: no pair settled first), None as `solve_build` chooses."""
         from hadac.solve import solve_build
 
         chosen = self.solver(solver)
