@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import hadac.solvers as solver_table
-from hadac import carbon
 from hadac.builddir import BuildDir
 from hadac.errors import Diagnostic, HadacError
 from hadac.inputs import Given, InputValue, parse_input
@@ -131,6 +130,8 @@ class Study:
                     Path("location"),
                 )
             )
+        from hadac import carbon  # with its spec and tables: only a location needs it
+
         if not carbon.is_code(location):
             raise HadacError(
                 Diagnostic(

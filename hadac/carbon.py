@@ -12,7 +12,6 @@ benchmark data and surrogates, so that the solver picks the location with everyt
 from __future__ import annotations
 
 import dataclasses
-import importlib.metadata
 import importlib.util
 import json
 from functools import cache
@@ -80,6 +79,8 @@ def table() -> IntensityTable:
             value = _from_mix(entry, per_source, world)
         by_code[code] = float(value)
         names[code] = entry.get("country_name", code)
+    import importlib.metadata  # about 30 ms, for this line only
+
     try:
         version = importlib.metadata.version("codecarbon")
     except importlib.metadata.PackageNotFoundError:

@@ -90,8 +90,7 @@ def flatzinc_solver(solver: str) -> tuple[runtime.SolverInfo, Path] | None:
     info = runtime.solver_info(solver)
     if info.where != "native":
         return None
-    found = runtime.backend(info).executable
-    executable = Path(found) if found else None
+    executable = info.executable
     if executable is None or not executable.is_file() or not os.access(executable, os.X_OK):
         return None
     return info, executable

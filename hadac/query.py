@@ -15,7 +15,7 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from hadac import ast, parser
+from hadac import ast
 from hadac import inputs as inputs_
 from hadac.errors import Diagnostic, HadacError, Reporter
 from hadac.inputs import InputValue
@@ -274,6 +274,8 @@ def _quantity_of(
 
 def parse_limit(manifest: Manifest, text: str, option: str = "--constraint") -> Limit:
     """`time <= 10 s` as a limit on a quantity of the build, units checked and converted."""
+    from hadac import parser  # lark, only for what a user types
+
     node = parser.parse_fragment(text, "bound", option)
     assert isinstance(node, ast.Constraint)
     typer = _typer(manifest, option, text)
@@ -322,6 +324,8 @@ def parse_objective(
     """`emissions` (or any expression the build has) as the objective, given as `option`
     (by default `--minimize` or `--maximize`)."""
     option = option or f"--{sense}"
+    from hadac import parser  # lark, only for what a user types
+
     node = parser.parse_fragment(text, "expr", option)
     typer = _typer(manifest, option, text)
     lowered = typer.lower(node)

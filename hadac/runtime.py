@@ -12,7 +12,6 @@ HiGHS, Chuffed) and stands in for whatever the native one lacks.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import shutil
@@ -23,11 +22,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
-
-import minizinc
+from typing import TYPE_CHECKING
 
 import hadac.solvers as solver_table
 from hadac.errors import HadacError
+
+if TYPE_CHECKING:
+    import minizinc
 
 
 def hadac_home() -> Path:
@@ -73,6 +74,7 @@ class SolverInfo:
     reason: str | None = None
     driver: Path | None = None
     solver_id: str | None = None
+    executable: Path | None = None  # its FlatZinc executable, when MiniZinc names one
 
     @property
     def available(self) -> bool:
@@ -91,23 +93,29 @@ class SolverInfo:
 
 @cache
 def _driver(path: Path) -> minizinc.Driver:
-    """One driver per executable: it asks MiniZinc for its version and solvers once, not at
-    every solve (about 0.15 s a solve through the bundled launcher)."""
+    """One driver of the `minizinc` package per executable, made when a solve needs it (the
+    package asks MiniZinc for its version on import and again here)."""
+    import minizinc
+
     return minizinc.Driver(path)
 
 
 @cache
-def _listed(path: Path) -> dict[str, minizinc.Solver]:
-    """The solvers of the driver at `path` by hadac name, keeping only those with a known
-    version. MiniZinc is asked once per driver (`--solvers-json`), not once per solver id:
-    each question to the bundled launcher costs about 0.1 s."""
-    tags = _driver(path).available_solvers(refresh=True)
+def _listed(path: Path) -> dict[str, tuple[str, str, Path | None]]:
+    """The solvers of the driver at `path` by hadac name: id, version and FlatZinc
+    executable, keeping only those with a known version. MiniZinc is asked once per driver
+    (`--solvers-json`), not once per solver id: each question to the bundled launcher costs
+    about 0.1 s."""
+    done = subprocess.run([str(path), "--solvers-json"], capture_output=True, text=True)
+    done.check_returncode()
+    configs = json.loads(done.stdout)
     out = {}
     for known in solver_table.SOLVERS:
         for solver_id in known.ids:
-            found = tags.get(solver_id)
-            if found and found[0].version and "unknown" not in found[0].version:
-                out[known.name] = found[0]
+            config = next((c for c in configs if solver_id in (c["id"], *c.get("tags", ()))), {})
+            version, executable = config.get("version"), config.get("executable")
+            if version and "unknown" not in version:
+                out[known.name] = (config["id"], version, Path(executable) if executable else None)
                 break
     return out
 
@@ -119,11 +127,11 @@ def find(name: str) -> SolverInfo:
     for where, path in paths:
         try:
             listed = _listed(path)
-        except Exception:  # a broken installation is reported, not raised
-            continue
+        except (OSError, ValueError, subprocess.CalledProcessError):
+            continue  # a broken installation is reported, not raised
         if name in listed:
-            solver = listed[name]
-            return SolverInfo(name, solver.version, where, None, path, solver.id)
+            solver_id, version, executable = listed[name]
+            return SolverInfo(name, version, where, None, path, solver_id, executable)
     tried = ", ".join(f"{w} ({p})" for w, p in paths) or "no MiniZinc found"
     return SolverInfo(name, reason=f"not offered by: {tried}; run scripts/install-minizinc.sh")
 
@@ -136,6 +144,8 @@ def solvers() -> tuple[SolverInfo, ...]:
 
 def backend(info: SolverInfo) -> minizinc.Solver:
     """The `minizinc` package's solver of an available hadac solver, on its driver."""
+    import minizinc
+
     return minizinc.Solver.lookup(info.solver_id, driver=_driver(info.driver))
 
 
@@ -179,21 +189,14 @@ class Run:
         return self.solutions[-1] if self.solutions else {}
 
 
-_STATUS = {
-    minizinc.Status.OPTIMAL_SOLUTION: "OPTIMAL",
-    minizinc.Status.ALL_SOLUTIONS: "OPTIMAL",
-    minizinc.Status.SATISFIED: "FEASIBLE",
-    minizinc.Status.UNSATISFIABLE: "INFEASIBLE",
-    minizinc.Status.UNKNOWN: "UNKNOWN",
-}
-
-
 async def _bounded(solving, time_limit: float | None) -> None:
     """Await `solving`, cancelling it (which terminates the solver) well past the time limit.
 
     MiniZinc passes the limit on to the solver, but a MIP solver deep in its root node can
     overrun it by minutes; the limit is the user's, so it is kept here too.
     """
+    import asyncio
+
     if time_limit is None:
         await solving
     else:
@@ -287,6 +290,17 @@ def solve(
     solver process is terminated when the solve is cancelled. `flags` go to MiniZinc as
     `--name value`.
     """
+    import asyncio
+
+    import minizinc
+
+    statuses = {
+        minizinc.Status.OPTIMAL_SOLUTION: "OPTIMAL",
+        minizinc.Status.ALL_SOLUTIONS: "OPTIMAL",
+        minizinc.Status.SATISFIED: "FEASIBLE",
+        minizinc.Status.UNSATISFIABLE: "INFEASIBLE",
+        minizinc.Status.UNKNOWN: "UNKNOWN",
+    }
     info = solver_info(solver)
     driver = _driver(info.driver)
     model = minizinc.Model()
@@ -308,9 +322,9 @@ def solve(
                 best.status = "FEASIBLE"
                 if on_solution is not None:
                     on_solution(best.values)
-            if result.status in _STATUS and result.status != minizinc.Status.SATISFIED:
+            if result.status in statuses and result.status != minizinc.Status.SATISFIED:
                 if result.status != minizinc.Status.UNKNOWN or not best.values:
-                    best.status = _STATUS[result.status]
+                    best.status = statuses[result.status]
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # e.g. Debian's Gecode library notice

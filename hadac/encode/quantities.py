@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from hadac.encode import names
-from hadac.problem import Bound, Goal, Problem
 from hadac.units import Lowered, Var, pretty, to_json
+
+if TYPE_CHECKING:
+    from hadac.problem import Bound, Goal, Problem
 
 
 @dataclass(frozen=True)

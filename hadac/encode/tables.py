@@ -12,15 +12,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from hadac import onehot
-from hadac.encode.quantities import Definition
 from hadac.errors import HadacError
-from hadac.fit import Fitted
-from hadac.problem import Problem
 from hadac.units import Lowered, evaluate
+
+if TYPE_CHECKING:
+    from hadac.encode.quantities import Definition
+    from hadac.fit import Fitted
+    from hadac.problem import Problem
 
 
 @dataclass
