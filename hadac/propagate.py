@@ -63,14 +63,15 @@ class Bounds:
 
 @dataclass
 class _Pair:
-    """One pair's trees, their leaves side by side: each leaf's box (a first and last
-    position per param of the algorithm) and its share of every quantity."""
+    """One pair's trees, their leaves side by side: each leaf's tree, its box (a first and
+    last position per param of the algorithm) and its share of every quantity."""
 
-    starts: np.ndarray  # where each tree's leaves begin
+    tree: np.ndarray  # each leaf's tree (from 0): a tree's leaves are side by side
+    trees: int
     first: np.ndarray  # (params, leaves)
     last: np.ndarray
-    # per quantity, the leaves of the trees with a share in it, where each of those trees
-    # begins among them, and their shares (the other trees add 0)
+    # per quantity, the leaves of the trees with a share in it, each leaf's term (from 0:
+    # a tree's share, its leaves side by side) and its share (the other trees add 0)
     terms: tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...]
     constant: np.ndarray  # per quantity, the pair's constant (rounded down)
     spread: np.ndarray  # per quantity, how far above `low` the true value may lie
@@ -99,6 +100,8 @@ class Relaxation:
             for q, (upper, lower) in enumerate(zip(bounds.upper, bounds.lower, strict=True))
             if upper is not None or lower is not None
         ]
+        if not all(_may_meet(p, q, upper, lower) for q, upper, lower in quantities):
+            return None  # whatever the params: each tree's least or greatest share is too far
         if start is None:
             left = [np.ones(size, dtype=bool) for size in p.sizes]
         else:
@@ -107,24 +110,31 @@ class Relaxation:
         while changed:
             changed = False
             for k in range(len(p.sizes)):
-                others = _reached(p, left, skip=k)
+                # only the leaves the other params' positions reach can be reached
+                reached = _reached(p, left, skip=k)
+                columns = np.flatnonzero(reached)
+                trees = _starts(p.tree[columns])
+                if trees.size < p.trees:
+                    return None  # a tree none of whose leaves any configuration reaches
                 positions = np.flatnonzero(left[k]) + 1
-                holds = (p.first[k][None, :] <= positions[:, None]) & (
-                    positions[:, None] <= p.last[k][None, :]
+                holds = (p.first[k][columns] <= positions[:, None]) & (
+                    positions[:, None] <= p.last[k][columns]
                 )
-                holds &= others[None, :]
-                keep = np.logical_or.reduceat(holds, p.starts, axis=1).all(axis=1)
+                keep = np.logical_or.reduceat(holds, trees, axis=1).all(axis=1)
+                rank = np.cumsum(reached) - 1  # a reached leaf's column in `holds`
                 for q, upper, lower in quantities:
-                    leaves, starts, shares = p.terms[q]
-                    held = holds[:, leaves]
+                    leaves, terms, shares = p.terms[q]
+                    kept = reached[leaves]
+                    held = holds[:, rank[leaves[kept]]]
+                    starts, shares = _starts(terms[kept]), shares[kept]
                     if upper is not None:
                         least = np.where(held, shares[None, :], np.inf)
                         total = np.minimum.reduceat(least, starts, axis=1).sum(axis=1)
-                        keep &= p.constant[q] + (total if leaves.size else 0) <= upper
+                        keep &= p.constant[q] + total <= upper
                     if lower is not None:
                         most = np.where(held, shares[None, :], -np.inf)
                         total = np.maximum.reduceat(most, starts, axis=1).sum(axis=1)
-                        keep &= p.constant[q] + p.spread[q] + (total if leaves.size else 0) >= lower
+                        keep &= p.constant[q] + p.spread[q] + total >= lower
                 if not keep.all():
                     left[k][positions[~keep] - 1] = False
                     changed = True
@@ -163,22 +173,22 @@ class Relaxation:
                 last[k, at : at + count] = d["BOX_HIGH"][start : start + count]
         terms = []
         for quantity in range(1, d["N_QUANTITIES"] + 1):
-            leaves, starts_in, shares = [], [], []
+            leaves, shares = [], []
             for r, (q, tree) in enumerate(zip(d["TERM_QUANTITY"], d["TERM_TREE"], strict=True)):
                 if q == quantity and tree in offset:
                     at, count, start = offset[tree], d["TREE_LEAVES"][tree - 1], d["TERM_START"][r]
-                    starts_in.append(sum(len(x) for x in leaves))
                     leaves.append(np.arange(at, at + count))
                     shares.append(d["TERM_LOW"][start : start + count])
             terms.append(
                 (
                     np.concatenate(leaves) if leaves else np.zeros(0, dtype=np.int64),
-                    np.array(starts_in, dtype=np.int64),
+                    np.repeat(np.arange(len(leaves)), [len(x) for x in leaves]),
                     np.concatenate(shares).astype(float) if shares else np.zeros(0),
                 )
             )
         return _Pair(
-            starts,
+            np.repeat(np.arange(len(trees)), counts),
+            len(trees),
             first,
             last,
             tuple(terms),
@@ -279,6 +289,23 @@ def configurations(pair: int, left: list[np.ndarray], limit: int) -> list[Config
     axes = [np.flatnonzero(mask) + 1 for mask in left]
     grid = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, len(axes))
     return [(pair, tuple(int(k) for k in row)) for row in grid]
+
+
+def _may_meet(p: _Pair, q: int, upper: int | None, lower: int | None) -> bool:
+    """Whether quantity `q` of the pair may meet its bounds with every leaf reachable."""
+    _, terms, shares = p.terms[q]
+    starts = _starts(terms)
+    least = p.constant[q] + np.minimum.reduceat(shares, starts).sum()
+    most = p.constant[q] + p.spread[q] + np.maximum.reduceat(shares, starts).sum()
+    return (upper is None or least <= upper) and (lower is None or most >= lower)
+
+
+def _starts(groups: np.ndarray) -> np.ndarray:
+    """Where each run of equal values of `groups` begins: the leaves of a tree (or a term)
+    side by side, for `reduceat` (none when there are none)."""
+    if not groups.size:
+        return groups
+    return np.flatnonzero(np.concatenate(([True], groups[1:] != groups[:-1])))
 
 
 def _reached(p: _Pair, left: list[np.ndarray], skip: int) -> np.ndarray:
