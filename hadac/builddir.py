@@ -53,7 +53,7 @@ MODEL_FILE, DATA_FILE, TABLES_FILE, MANIFEST_FILE = (
     "manifest.json",
 )
 # A MIP build's model for CP solvers: the model, its two solve items, its data.
-CP_FILES = ("cp.mzn", "cp-best.mzn", "cp-candidates.mzn", "cp.dzn")
+CP_FILES = ("cp.mzn", "cp-best.mzn", "cp-candidates.mzn", "cp.dzn", "cp-relaxation.npz")
 
 
 def sha256(path: Path) -> str:
@@ -78,11 +78,12 @@ def recorded_format(directory: Path) -> int | None:
 
 def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
     """Arrays as an `.npz` that `numpy.load` reads, with the same bytes for the same arrays
-    (`numpy.savez` stamps each member with the time it was written)."""
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+    (`numpy.savez` stamps each member with the time it was written). Stored, not deflated:
+    every solve loads them, and inflating a boosted ensemble's predictor took twice as long
+    as loading it stored, hash check of the larger file included."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
         for name, array in arrays.items():
             member = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            member.compress_type = zipfile.ZIP_DEFLATED
             buffer = io.BytesIO()
             np.lib.format.write_array(buffer, np.ascontiguousarray(array), allow_pickle=False)
             archive.writestr(member, buffer.getvalue())

@@ -26,7 +26,7 @@ import joblib
 import numpy as np
 import sklearn
 
-from hadac import __version__, carbon, cpsolve, fit, jsondata, predictors
+from hadac import __version__, carbon, cpsolve, fit, jsondata, predictors, propagate
 from hadac.builddir import (
     CP_FILES,
     DATA_FILE,
@@ -401,9 +401,15 @@ def _write_and_swap(
         cp = manifest.model.cp
         if cp is not None:
             model = encoded.cp.model
-            texts = (model.model, model.best, model.candidates, cp_encoding.dzn(model.data))
-            for name, text in zip(cp.files, texts, strict=True):
+            texts = {
+                cp.file: model.model,
+                cp.best: model.best,
+                cp.candidates: model.candidates,
+                cp.data: cp_encoding.dzn(model.data),
+            }
+            for name, text in texts.items():
                 (staging / name).write_text(text)
+            write_npz(staging / cp.relaxation, propagate.relaxation_arrays(model.data))
             cp = dataclasses.replace(
                 cp,
                 sha256={n: sha256(staging / n) for n in cp.files},

@@ -130,7 +130,9 @@ def prepare(directory: Path, cp: CpRecord) -> PreparedRecord | None:
     if found is None:
         return None
     info, _ = found
-    model, best, candidates, data = (directory / name for name in cp.files)
+    model, best, candidates, data = (
+        directory / n for n in (cp.file, cp.best, cp.candidates, cp.data)
+    )
     items = ((best, QUERY), (candidates, QUERY + CUT))
     paths = [directory / item.name.replace(".mzn", f".{info.name}.fzn") for item, _ in items]
     with ThreadPoolExecutor(len(paths)) as pool:

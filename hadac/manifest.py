@@ -17,7 +17,7 @@ from typing import Any
 
 from hadac.numbers import plain
 
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 
 # Field names that the JSON spells differently (a Python name cannot hold a `-`).
 _JSON_NAMES = {"scikit_learn": "scikit-learn"}
@@ -93,6 +93,7 @@ class CpRecord:
     best: str
     candidates: str
     data: str
+    relaxation: str  # the arrays narrowing reads of `data` (`hadac.propagate`), as .npz
     trees: int
     quantities: tuple[CpQuantity, ...]
     domains: dict[str, tuple[tuple[float, ...], ...]]  # per algorithm, each param's values
@@ -102,7 +103,7 @@ class CpRecord:
 
     @property
     def files(self) -> tuple[str, ...]:
-        return (self.file, self.best, self.candidates, self.data)
+        return (self.file, self.best, self.candidates, self.data, self.relaxation)
 
     def quantity(self, name: str) -> CpQuantity:
         return next(q for q in self.quantities if q.name == name)

@@ -11,8 +11,9 @@ removes leaves, which may remove positions of other params; this runs until noth
 goes. A pair left with no position is proven unable to beat the cut without a solve; the
 others are solved over the values left.
 
-It reads the CP model's data (`hadac.encode.cp`): its leaves' boxes of positions and their
-shares in fixed point, each rounded so that the sums bound every configuration's true value.
+It reads the CP model's data (`hadac.encode.cp`), as the compile saved it for this
+(`relaxation_arrays`): its leaves' boxes of positions and their shares in fixed point, each
+rounded so that the sums bound every configuration's true value.
 So nothing that can meet the bounds and beat the cut is ever removed, whatever the float
 rounding of `predict`. Networks are not read: a build whose CP model has one is not
 narrowed.
@@ -21,9 +22,7 @@ narrowed.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -32,10 +31,8 @@ from hadac.builddir import BuildDir
 from hadac.localsearch import Configuration
 from hadac.query import ParamRange, Query
 
-_DATUM = re.compile(r"^(\w+) = (.*);$", re.MULTILINE)
-# The CP model's arrays this reads, from its data file.
+# The CP model's arrays this reads (`relaxation_arrays`).
 _NAMES = (
-    "N_QUANTITIES",
     "TREE_PAIRS",
     "TREE_LEAVES",
     "BOX_TREE",
@@ -85,7 +82,10 @@ class Relaxation:
         cp = build.manifest.model.cp
         assert cp is not None and not cp.networks
         self.build = build
-        self.data = _read(build.directory / cp.data)
+        with np.load(build.directory / cp.relaxation, allow_pickle=False) as saved:
+            arrays = {name: saved[name] for name in saved.files}
+        # the ints as int64 again, so that no sum of them overflows
+        self.data = {n: a if a.dtype == bool else a.astype(np.int64) for n, a in arrays.items()}
         self.pairs: dict[int, _Pair] = {}
 
     def narrowed(
@@ -158,7 +158,7 @@ class Relaxation:
                 break
             first_param += len(values)
         sizes = tuple(len(v) for v in domains[algorithm])
-        trees = [t for t, pairs in enumerate(d["TREE_PAIRS"], start=1) if pair in pairs]
+        trees = [int(t) + 1 for t in np.flatnonzero(d["TREE_PAIRS"][:, pair - 1])]
         counts = np.array([d["TREE_LEAVES"][t - 1] for t in trees])
         starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
         offset = {t: int(s) for t, s in zip(trees, starts, strict=True)}
@@ -172,7 +172,7 @@ class Relaxation:
                 first[k, at : at + count] = d["BOX_LOW"][start : start + count]
                 last[k, at : at + count] = d["BOX_HIGH"][start : start + count]
         terms = []
-        for quantity in range(1, d["N_QUANTITIES"] + 1):
+        for quantity in range(1, len(d["CONST_LOW"]) + 1):  # a row per quantity
             leaves, shares = [], []
             for r, (q, tree) in enumerate(zip(d["TERM_QUANTITY"], d["TERM_TREE"], strict=True)):
                 if q == quantity and tree in offset:
@@ -192,8 +192,8 @@ class Relaxation:
             first,
             last,
             tuple(terms),
-            np.array([row[pair - 1] for row in d["CONST_LOW"]], dtype=float),
-            np.array([row[pair - 1] for row in d["SPREAD"]], dtype=float),
+            d["CONST_LOW"][:, pair - 1].astype(float),
+            d["SPREAD"][:, pair - 1].astype(float),
             sizes,
         )
 
@@ -319,21 +319,23 @@ def _reached(p: _Pair, left: list[np.ndarray], skip: int) -> np.ndarray:
     return out
 
 
-def _read(path: Path) -> dict[str, object]:
-    """The arrays `Relaxation` reads from the CP model's MiniZinc data: ints, lists of
-    ints (numpy), tables (lists of rows) and lists of sets."""
-    out: dict[str, object] = {}
-    for name, text in _DATUM.findall(path.read_text()):
-        if name not in _NAMES:
-            continue
-        if text.startswith("array2d("):
-            rows, columns = (int(x.split("..")[1]) for x in text[8:].split(", [")[0].split(", "))
-            cells = np.fromstring(text[text.index("[") + 1 : -2], dtype=np.int64, sep=",")
-            out[name] = cells.reshape(rows, columns).tolist()
-        elif text.startswith("[{"):
-            out[name] = [{int(x) for x in s.split(", ")} for s in text[2:-2].split("}, {")]
-        elif text.startswith("["):
-            out[name] = np.fromstring(text[1:-1], dtype=np.int64, sep=",")
-        else:
-            out[name] = int(text)
-    return out
+def relaxation_arrays(data: dict[str, object]) -> dict[str, np.ndarray]:
+    """The arrays `Relaxation` reads of the CP model's data (`hadac.encode.cp`), saved
+    beside it: parsing them back out of its MiniZinc data took longer than the narrowing.
+    The trees' sets of pairs become a table, a tree's row true at its pairs."""
+    out = {name: _compact(data[name]) for name in _NAMES if name != "TREE_PAIRS"}
+    pairs = np.zeros((len(data["TREE_PAIRS"]), int(data["N_PAIRS"])), dtype=bool)
+    for t, among in enumerate(data["TREE_PAIRS"]):
+        pairs[t, [p - 1 for p in among]] = True
+    return out | {"TREE_PAIRS": pairs}
+
+
+def _compact(values: object) -> np.ndarray:
+    """Ints in the narrowest of int16, int32 and int64 that holds them all: positions take
+    two bytes, and the file is read (and its checksum checked) at every solve."""
+    array = np.asarray(values, dtype=np.int64)
+    for dtype in (np.int16, np.int32):
+        info = np.iinfo(dtype)
+        if not array.size or (info.min <= array.min() and array.max() <= info.max):
+            return array.astype(dtype)
+    return array
