@@ -10,6 +10,7 @@ refused rather than misread.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from dataclasses import dataclass, field
@@ -383,6 +384,13 @@ def _to_json(value: object) -> object:
     return value
 
 
+@functools.cache
+def _hints(kind: type) -> dict[str, Any]:
+    """A record's field types, evaluated once: each evaluation compiles every annotation,
+    and a manifest holds a hundred records."""
+    return typing.get_type_hints(kind)
+
+
 def _from_json(kind: Any, data: object, where: str) -> Any:
     """`data` read as the type `kind`, recursively through records, tuples and dicts."""
     origin = typing.get_origin(kind)
@@ -395,7 +403,7 @@ def _from_json(kind: Any, data: object, where: str) -> Any:
     if dataclasses.is_dataclass(kind):
         if not isinstance(data, dict):
             raise ValueError(f"{where}: expected an object")
-        hints = typing.get_type_hints(kind)
+        hints = _hints(kind)
         values = {}
         for f in dataclasses.fields(kind):
             key = _JSON_NAMES.get(f.name, f.name)
