@@ -240,3 +240,22 @@ def test_a_cp_solve_of_some_pairs_starts_from_a_configuration_on_another(study):
             assert close(sign * point.quantities[query.objective.quantity], expected, 1e-9), where
             solved += 1
     assert solved
+
+
+def test_the_relaxation_arrays_keep_every_value_in_the_narrowest_int_type():
+    data = {name: [0] for name in propagate._NAMES}
+    data |= {
+        "N_PAIRS": 3,
+        "TREE_PAIRS": [{1, 3}, {2}],
+        "BOX_LOW": [1, 52],
+        "BOX_HIGH": [2**15, -(2**15) - 1],
+        "TERM_LOW": [2**31, -5],
+        "CONST_LOW": [[1, 2, 3], [4, 5, 6]],
+    }
+    arrays = propagate.relaxation_arrays(data)
+    assert arrays["TREE_PAIRS"].tolist() == [[True, False, True], [False, True, False]]
+    assert arrays["BOX_LOW"].dtype == np.int16 and arrays["BOX_LOW"].tolist() == [1, 52]
+    assert arrays["BOX_HIGH"].dtype == np.int32
+    assert arrays["BOX_HIGH"].tolist() == [2**15, -(2**15) - 1]
+    assert arrays["TERM_LOW"].dtype == np.int64 and arrays["TERM_LOW"].tolist() == [2**31, -5]
+    assert arrays["CONST_LOW"].tolist() == [[1, 2, 3], [4, 5, 6]]
