@@ -52,7 +52,8 @@ MODEL_FILE, DATA_FILE, TABLES_FILE, MANIFEST_FILE = (
     "tables.npz",
     "manifest.json",
 )
-# A MIP build's model for CP solvers: the model, its two solve items, its data.
+# A MIP build's model for CP solvers: the model, its two solve items, its data, and the
+# arrays of that data narrowing reads (`hadac.propagate`).
 CP_FILES = ("cp.mzn", "cp-best.mzn", "cp-candidates.mzn", "cp.dzn", "cp-relaxation.npz")
 
 

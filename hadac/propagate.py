@@ -64,7 +64,7 @@ class _Pair:
     last position per param of the algorithm) and its share of every quantity."""
 
     tree: np.ndarray  # each leaf's tree (from 0): a tree's leaves are side by side
-    trees: int
+    trees: int  # how many
     first: np.ndarray  # (params, leaves)
     last: np.ndarray
     # per quantity, the leaves of the trees with a share in it, each leaf's term (from 0:
@@ -110,7 +110,7 @@ class Relaxation:
         while changed:
             changed = False
             for k in range(len(p.sizes)):
-                # only the leaves the other params' positions reach can be reached
+                # the leaves the other params' positions left reach: only they can be taken
                 reached = _reached(p, left, skip=k)
                 columns = np.flatnonzero(reached)
                 trees = _starts(p.tree[columns])
@@ -159,7 +159,7 @@ class Relaxation:
             first_param += len(values)
         sizes = tuple(len(v) for v in domains[algorithm])
         trees = [int(t) + 1 for t in np.flatnonzero(d["TREE_PAIRS"][:, pair - 1])]
-        counts = np.array([d["TREE_LEAVES"][t - 1] for t in trees])
+        counts = np.array([d["TREE_LEAVES"][t - 1] for t in trees], dtype=np.int64)
         starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
         offset = {t: int(s) for t, s in zip(trees, starts, strict=True)}
         n = int(counts.sum())

@@ -127,8 +127,8 @@ def find(name: str) -> SolverInfo:
     for where, path in paths:
         try:
             listed = _listed(path)
-        except (OSError, ValueError, subprocess.CalledProcessError):
-            continue  # a broken installation is reported, not raised
+        except Exception:  # a broken installation is reported, not raised
+            continue
         if name in listed:
             solver_id, version, executable = listed[name]
             return SolverInfo(name, version, where, None, path, solver_id, executable)
