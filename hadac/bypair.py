@@ -68,9 +68,13 @@ class _Incumbent:
     point: Point | None = None
     result: runtime.SolveResult | None = None
 
-    def better(self, value: float, sense: str) -> bool:
-        """Whether `value` beats this incumbent (any value beats none)."""
-        return self.value is None or _beats(value, self.value, sense)
+    def offer(
+        self, value: float | None, point: Point | None, result: runtime.SolveResult, sense: str
+    ) -> None:
+        """`point`, of objective `value`, becomes the incumbent when it beats it (any value
+        beats none; None, no point, beats nothing)."""
+        if value is not None and (self.value is None or _beats(value, self.value, sense)):
+            self.value, self.point, self.result = value, point, result
 
 
 def _beats(value: float, bound: float, sense: str) -> bool:
@@ -114,8 +118,7 @@ def solve_by_pair(
         seconds = time.perf_counter() - started
         with lock:
             results.append(result)
-            if value is not None and best.better(value, objective.sense):
-                best.value, best.point, best.result = value, point, result
+            best.offer(value, point, result, objective.sense)
             outcomes[index] = PairOutcome(
                 pair.algorithm, pair.hardware, result.status, bound, value, seconds
             )
@@ -142,9 +145,9 @@ def solve_settled(
     pairs = build.manifest.pairs
     bound, left = best.value, []
     for index in range(1, len(pairs) + 1):
-        started = time.perf_counter()
         if index in outcomes:
             continue
+        started = time.perf_counter()
         if _ranges(build, query, narrowing, index, bound) is not None:
             left.append(index)
             continue
@@ -161,8 +164,7 @@ def solve_settled(
         result, point = run(build, restricted, solver, time_limit, start=cpsolve.Start(found))
         results.append(result)
         value = point.quantities[objective.quantity] if point is not None else None
-        if value is not None and best.better(value, objective.sense):
-            best.value, best.point, best.result = value, point, result
+        best.offer(value, point, result, objective.sense)
         seconds = time.perf_counter() - started
         answered = None if point is None else (point.algorithm, point.hardware)
         for index in left:
@@ -267,9 +269,7 @@ def _keep(build: BuildDir, query: Query, values: dict, best: _Incumbent) -> floa
     point = evaluate_point(build, values)
     verify(build, query, point)
     value = point.quantities[query.objective.quantity]
-    if best.better(value, query.objective.sense):
-        best.value, best.point = value, point
-        best.result = runtime.SolveResult("FEASIBLE", values, {})
+    best.offer(value, point, runtime.SolveResult("FEASIBLE", values, {}), query.objective.sense)
     return value
 
 
